@@ -1,0 +1,34 @@
+import { DTYPES } from '../../engine/types.js';
+import { convertCheckpoint } from '../../onnx/convert.js';
+import { choice, parseFlags, positiveInt } from '../args.js';
+import type { Command } from '../command.js';
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary: 'convert a ModelScope/Hugging Face BERT checkpoint folder to ONNX (fp32, int8, q4)',
+  usage: `Usage: corom convert SRC OUT [--dtype fp32|int8|q4] [--pooling cls|mean] [--max-length N]
+
+Reads SRC/config.json and SRC/model.safetensors or SRC/pytorch_model.bin and writes
+OUT/model.<dtype>.onnx, OUT/vocab.txt, OUT/config.json and OUT/corom.json.
+  --dtype      fp32 (default); int8 (per-channel weights, dynamic activations); q4 (4-bit weights,
+               8-bit embedding table: the edge artifact). Comma-separate to write several.
+  --pooling    cls (default: raw [CLS] of the last layer, as coROM) or mean (sentence-transformers)
+  --max-length longest input in tokens recorded for the runtime (default 128)`,
+  async run(argv, io) {
+    const { values, positionals } = parseFlags(
+      argv,
+      { dtype: { type: 'string' }, pooling: { type: 'string' }, 'max-length': { type: 'string' } },
+      { min: 2, max: 2, names: 'SRC and OUT folders' },
+    );
+    const [src, out] = positionals as [string, string];
+    const dtypes = (values.dtype ?? 'fp32').split(',').map((d) => choice('dtype', d.trim(), DTYPES, 'fp32'));
+    const pooling = choice('pooling', values.pooling, ['cls', 'mean'] as const, 'cls');
+    const maxLength = positiveInt('max-length', values['max-length']);
+    for (const dtype of dtypes) {
+      const started = Date.now();
+      const result = await convertCheckpoint(src, out, { dtype, pooling, ...(maxLength ? { maxLength } : {}) });
+      io.stderr.write(`wrote ${result.modelPath} (${(result.bytes / 1e6).toFixed(1)} MB, ${dtype}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    }
+    return 0;
+  },
+};

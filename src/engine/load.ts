@@ -1,0 +1,137 @@
+/**
+ * Node entry to the engine: takes a converted folder (corom.json + model.<dtype>.onnx) or a raw
+ * checkpoint folder (config.json + weights), converting the latter once and caching the result.
+ */
+import { createHash } from 'node:crypto';
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { exists, WEIGHT_FILES } from '../checkpoint/read.js';
+import { ModelFileError } from '../errors.js';
+import { convertCheckpoint, modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
+import type { BucketLimits } from '../runtime/length-buckets.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+import { Engine } from './engine.js';
+import type { BackendName, Dtype, ModelInfo } from './types.js';
+
+export interface LoadEngineOptions {
+  /** A converted folder or a raw checkpoint folder. */
+  model: string;
+  dtype?: Dtype;
+  backend?: BackendName;
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+  /** Served model id; defaults to the folder name. */
+  id?: string;
+  /** Override the max length recorded at conversion (never above the model's positions). */
+  maxLength?: number;
+  limits?: BucketLimits;
+  /** Where converted copies of raw checkpoints go when the checkpoint folder is read-only. */
+  cacheDir?: string;
+  /** One-line notices (conversion, CUDA fallback). */
+  log?: (line: string) => void;
+}
+
+export function coromHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.COROM_HOME || join(homedir(), '.cache', 'corom');
+}
+
+export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
+  const dtype = options.dtype ?? 'fp32';
+  const backend = options.backend ?? 'node';
+  const source = resolve(options.model);
+  const { dir, meta } = await resolveConverted(source, dtype, options);
+  const entry = meta.dtypes[dtype];
+  const modelPath = join(dir, entry?.file ?? modelFileName(dtype));
+  if (!(await exists(modelPath))) throw new ModelFileError(modelPath, `file not found (convert with: corom convert ${source} ${dir} --dtype ${dtype})`);
+  const tokenizer = await loadTokenizer(dir);
+  const maxLength = Math.min(options.maxLength ?? meta.maxLength, meta.maxPositions);
+  const info: Omit<ModelInfo, 'backend'> = {
+    id: options.id ?? basename(source),
+    dimensions: meta.hidden,
+    maxLength,
+    pooling: meta.pooling,
+    dtype,
+    vocabSize: meta.vocabSize,
+  };
+  if (tokenizer.vocabSize > meta.vocabSize) {
+    throw new ModelFileError(join(dir, 'vocab.txt'), `has ${tokenizer.vocabSize} tokens but the model's embedding table has ${meta.vocabSize} rows`);
+  }
+  try {
+    const embedder =
+      backend === 'wasm'
+        ? await (await import('../runtime/ort-web.js')).createWasmEmbedder(new Uint8Array(await readFile(modelPath)), info, optional({ limits: options.limits }))
+        : await (await import('../runtime/ort-node.js')).createNativeEmbedder(
+            modelPath,
+            info,
+            optional({ threads: options.threads, device: options.device, limits: options.limits, warn: options.log }),
+          );
+    return new Engine(tokenizer, embedder);
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    throw new ModelFileError(modelPath, `onnxruntime cannot load it (${firstLine(err)}); the file is corrupt or truncated -- convert it again`);
+  }
+}
+
+function optional<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * A converted folder for `source`: itself when it already is one; otherwise a conversion of the
+ * raw checkpoint in `<source>/.corom/` (or under the cache dir when the folder is read-only),
+ * redone only when the weights file changed.
+ */
+async function resolveConverted(source: string, dtype: Dtype, options: LoadEngineOptions): Promise<{ dir: string; meta: ConvertedMetadata }> {
+  if (!(await exists(source))) throw new ModelFileError(source, 'model folder not found');
+  if (!(await stat(source)).isDirectory()) throw new ModelFileError(source, 'not a folder (pass the model folder, not a file)');
+  const own = await readConvertedMetadata(source);
+  if (own?.dtypes[dtype] && !(await hasWeights(source))) return { dir: source, meta: own };
+
+  if (!(await hasWeights(source))) {
+    if (own) throw new ModelFileError(source, `converted folder has no ${dtype} model (has: ${Object.keys(own.dtypes).join(', ') || 'none'})`);
+    if (!(await exists(join(source, 'config.json')))) throw new ModelFileError(join(source, 'config.json'), 'file not found');
+    throw new ModelFileError(source, `no weights found (expected ${WEIGHT_FILES.join(' or ')})`);
+  }
+  const stamp = await weightStamp(source);
+  const dir = (await writable(source))
+    ? join(source, '.corom')
+    : join(options.cacheDir ?? join(coromHome(), 'converted'), createHash('sha256').update(source).digest('hex').slice(0, 16));
+  const cached = await readConvertedMetadata(dir).catch(() => undefined);
+  if (cached?.dtypes[dtype] && cached.source === stamp && (await exists(join(dir, cached.dtypes[dtype]!.file)))) return { dir, meta: cached };
+  options.log?.(`converting ${source} to ONNX (${dtype}) in ${dir} ...`);
+  await convertCheckpoint(source, dir, { dtype, ...(options.maxLength ? { maxLength: options.maxLength } : {}) }, stamp);
+  const meta = await readConvertedMetadata(dir);
+  if (!meta) throw new ModelFileError(dir, 'conversion wrote no corom.json');
+  return { dir, meta };
+}
+
+async function hasWeights(dir: string): Promise<boolean> {
+  for (const f of WEIGHT_FILES) if (await exists(join(dir, f))) return true;
+  return false;
+}
+
+/** Identifies the weights a conversion came from, so a changed checkpoint is converted again. */
+async function weightStamp(dir: string): Promise<string> {
+  for (const f of WEIGHT_FILES) {
+    const p = join(dir, f);
+    if (await exists(p)) {
+      const s = await stat(p);
+      return `${p}#${s.size}#${Math.round(s.mtimeMs)}`;
+    }
+  }
+  return dir;
+}
+
+async function writable(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Groups sequences of different lengths into padded batches. Sorting by length first means a
+ * mixed batch does not pay for its longest text: each sub-batch is padded only to its own longest.
+ */
+
+export interface BucketLimits {
+  /** Upper bound on rows x padded length per sub-batch (the work and memory of one run). */
+  maxBatchTokens: number;
+  /** Upper bound on rows per sub-batch. */
+  maxBatchSize: number;
+}
+
+export const DEFAULT_BUCKET_LIMITS: BucketLimits = { maxBatchTokens: 16384, maxBatchSize: 64 };
+
+/** Index lists into `lengths`, each a sub-batch; every index appears exactly once. */
+export function lengthBuckets(lengths: readonly number[], limits: BucketLimits = DEFAULT_BUCKET_LIMITS): number[][] {
+  const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+  const buckets: number[][] = [];
+  let current: number[] = [];
+  for (const index of order) {
+    // Sorted ascending, so the newest row is the longest: padded size = rows * its length.
+    const rows = current.length + 1;
+    if (current.length > 0 && (rows > limits.maxBatchSize || rows * lengths[index]! > limits.maxBatchTokens)) {
+      buckets.push(current);
+      current = [];
+    }
+    current.push(index);
+  }
+  if (current.length > 0) buckets.push(current);
+  return buckets;
+}
+
+/** Flat, zero-padded int64 tensors for one sub-batch: ids, attention mask, token type ids. */
+export function padBatch(sequences: readonly Int32Array[]): { ids: BigInt64Array; mask: BigInt64Array; types: BigInt64Array; rows: number; width: number } {
+  const rows = sequences.length;
+  let width = 0;
+  for (const s of sequences) if (s.length > width) width = s.length;
+  const ids = new BigInt64Array(rows * width);
+  const mask = new BigInt64Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    const s = sequences[r]!;
+    const base = r * width;
+    for (let j = 0; j < s.length; j++) {
+      ids[base + j] = BigInt(s[j]!);
+      mask[base + j] = 1n;
+    }
+  }
+  return { ids, mask, types: new BigInt64Array(rows * width), rows, width };
+}

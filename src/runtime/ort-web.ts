@@ -1,0 +1,33 @@
+/**
+ * onnxruntime-web backend: the WASM build, one thread, no proxy worker -- the configuration a
+ * Cloudflare Worker isolate allows (no threads, no Web Workers), exercised here under Node so the
+ * edge path is tested on every run.
+ */
+import * as ort from 'onnxruntime-web';
+import type { Embedder, ModelInfo } from '../engine/types.js';
+import { OrtEmbedder } from './ort-embedder.js';
+import type { BucketLimits } from './length-buckets.js';
+
+export interface WasmSessionOptions {
+  limits?: BucketLimits;
+}
+
+let configured = false;
+
+/** Single-threaded, in-thread WASM: what workerd permits. Set once, before the first session. */
+export function configureWasmRuntime(env: typeof ort.env = ort.env): void {
+  if (configured) return;
+  env.wasm.numThreads = 1;
+  env.wasm.proxy = false;
+  env.logLevel = 'error';
+  configured = true;
+}
+
+export async function createWasmEmbedder(model: Uint8Array, info: Omit<ModelInfo, 'backend'>, options: WasmSessionOptions = {}): Promise<Embedder> {
+  configureWasmRuntime();
+  const session = await ort.InferenceSession.create(model, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  return new OrtEmbedder({ ...info, backend: 'onnxruntime-web/wasm' }, session, ort.Tensor, options.limits);
+}
