@@ -60,7 +60,12 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
   try {
     const embedder =
       backend === 'wasm'
-        ? await (await import('../runtime/ort-web.js')).createWasmEmbedder(new Uint8Array(await readFile(modelPath)), info, optional({ limits: options.limits }))
+        ? await (await import('../runtime/ort-web.js')).createWasmEmbedder(
+            new Uint8Array(await readFile(modelPath)),
+            info,
+            optional({ limits: options.limits }),
+            entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
+          )
         : await (await import('../runtime/ort-node.js')).createNativeEmbedder(
             modelPath,
             info,

@@ -2,7 +2,7 @@
  * Checkpoint folder -> converted folder: model.<dtype>.onnx, vocab.txt, config.json,
  * tokenizer_config.json (when present) and corom.json, the metadata the runtime reads.
  */
-import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCheckpoint, exists, readJsonFile } from '../checkpoint/read.js';
 import type { BertConfig } from '../checkpoint/bert-config.js';
@@ -18,6 +18,17 @@ export interface ConvertOptions {
   /** int8 quantization range; see quantizeColumnsInt8. */
   int8MaxLevel?: number;
   q4BlockSize?: number;
+  /**
+   * Also output `last_hidden_state` (what Hugging Face tooling such as transformers.js reads).
+   * Default: yes for fp32/int8; no for q4, the edge artifact, where every MB of activations counts.
+   */
+  hiddenStateOutput?: boolean;
+  /**
+   * Write the weights to `model.<dtype>.onnx.data` (ONNX external data) beside a small graph file.
+   * onnxruntime-web then needs about 1.1x the weights in WASM memory instead of about 3.4x when
+   * it parses them out of the protobuf: what decides whether a model fits a 128 MB isolate.
+   */
+  externalData?: boolean;
 }
 
 export interface ConvertResult {
@@ -38,7 +49,8 @@ export interface ConvertedMetadata {
   maxLength: number;
   pooling: Pooling;
   source?: string;
-  dtypes: Partial<Record<Dtype, { file: string; bytes: number }>>;
+  /** Per dtype: the graph file, total bytes (graph + weights), and the external weights file if any. */
+  dtypes: Partial<Record<Dtype, { file: string; bytes: number; externalData?: string }>>;
 }
 
 export const METADATA_FILE = 'corom.json';
@@ -66,13 +78,20 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
     pooling,
     ...(options.int8MaxLevel !== undefined ? { int8MaxLevel: options.int8MaxLevel } : {}),
     ...(options.q4BlockSize !== undefined ? { q4BlockSize: options.q4BlockSize } : {}),
+    exposeHiddenState: options.hiddenStateOutput ?? dtype !== 'q4',
   });
-  const bytes = graph.serialize({ 'corom.pooling': pooling, 'corom.dtype': dtype, 'corom.max_length': String(maxLength) });
+  const metadata = { 'corom.pooling': pooling, 'corom.dtype': dtype, 'corom.max_length': String(maxLength) };
+  const file = modelFileName(dtype);
+  const dataFile = `${file}.data`;
+  const serialized = options.externalData ? graph.serializeWithExternalData(metadata, dataFile) : { model: graph.serialize(metadata), data: undefined };
 
   await mkdir(outDir, { recursive: true });
-  const file = modelFileName(dtype);
   const modelPath = join(outDir, file);
-  await atomicWrite(modelPath, bytes);
+  // Data first: a graph file never points at weights that are not there yet.
+  if (serialized.data) await atomicWrite(join(outDir, dataFile), serialized.data);
+  else await rm(join(outDir, dataFile), { force: true });
+  await atomicWrite(modelPath, serialized.model);
+  const bytes = serialized.model.byteLength + (serialized.data?.byteLength ?? 0);
   if (srcDir !== outDir) {
     for (const name of COPIED_FILES) {
       if (await exists(join(srcDir, name))) await copyFile(join(srcDir, name), join(outDir, name));
@@ -83,10 +102,10 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
   const meta: ConvertedMetadata = {
     ...describe(config, maxLength, pooling),
     source: sourceStamp,
-    dtypes: { ...(previous?.pooling === pooling && previous.source === sourceStamp ? previous.dtypes : {}), [dtype]: { file, bytes: bytes.byteLength } },
+    dtypes: { ...(previous?.pooling === pooling && previous.source === sourceStamp ? previous.dtypes : {}), [dtype]: { file, bytes, ...(serialized.data ? { externalData: dataFile } : {}) } },
   };
   await atomicWrite(metaPath, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
-  return { modelPath, bytes: bytes.byteLength, dtype };
+  return { modelPath, bytes, dtype };
 }
 
 function describe(config: BertConfig, maxLength: number, pooling: Pooling): Omit<ConvertedMetadata, 'dtypes'> {

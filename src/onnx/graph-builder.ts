@@ -91,7 +91,47 @@ export class GraphBuilder {
   }
 
   serialize(metadata: Record<string, string>, opset = 17): Uint8Array {
-    const model = onnx.ModelProto.create({
+    return onnx.ModelProto.encode(this.model(metadata, opset, this.initializers)).finish();
+  }
+
+  /**
+   * The graph with every initializer of at least `minBytes` moved to one external data file
+   * (ONNX external data: location/offset/length per tensor). onnxruntime-web then copies each
+   * tensor once into WASM memory instead of parsing a protobuf that holds them all, which is what
+   * lets a larger model fit an isolate's memory.
+   */
+  serializeWithExternalData(metadata: Record<string, string>, location: string, minBytes = 1024, opset = 17): { model: Uint8Array; data: Uint8Array } {
+    const ALIGN = 64;
+    let size = 0;
+    const placed = this.initializers.map((t) => {
+      const raw = t.rawData as Uint8Array;
+      if (raw.byteLength < minBytes) return { tensor: t, offset: -1 };
+      size = Math.ceil(size / ALIGN) * ALIGN;
+      const offset = size;
+      size += raw.byteLength;
+      return { tensor: t, offset };
+    });
+    const data = new Uint8Array(size);
+    const initializers = placed.map(({ tensor, offset }) => {
+      if (offset < 0) return tensor;
+      const raw = tensor.rawData as Uint8Array;
+      data.set(raw, offset);
+      return {
+        ...tensor,
+        rawData: undefined,
+        dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+        externalData: [
+          { key: 'location', value: location },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(raw.byteLength) },
+        ],
+      };
+    });
+    return { model: onnx.ModelProto.encode(this.model(metadata, opset, initializers)).finish(), data };
+  }
+
+  private model(metadata: Record<string, string>, opset: number, initializers: onnxProto.onnx.ITensorProto[]): onnxProto.onnx.ModelProto {
+    return onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'corom-edge',
       producerVersion: '0.1.0',
@@ -102,13 +142,12 @@ export class GraphBuilder {
       graph: {
         name: 'corom_bert_encoder',
         node: this.nodes,
-        initializer: this.initializers,
+        initializer: initializers,
         input: this.inputs,
         output: this.outputs,
       },
       metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     });
-    return onnx.ModelProto.encode(model).finish();
   }
 }
 

@@ -24,7 +24,6 @@ export class OrtEmbedder implements Embedder {
   async embedTokens(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
     if (this.closed) throw new Error('embedder is closed');
     const out = new Array<Float32Array>(inputs.length);
-    const H = this.info.dimensions;
     for (const bucket of lengthBuckets(inputs.map((s) => s.length), this.limits)) {
       const batch = padBatch(bucket.map((i) => inputs[i]!));
       const dims = [batch.rows, batch.width];
@@ -39,6 +38,7 @@ export class OrtEmbedder implements Embedder {
       const tensor = result[OUTPUT_EMBEDDING];
       if (!tensor) throw new Error(`model produced no ${OUTPUT_EMBEDDING} output`);
       const data = tensor.data as Float32Array;
+      const H = Number(tensor.dims[1]);
       bucket.forEach((index, row) => {
         out[index] = data.slice(row * H, (row + 1) * H);
       });

@@ -23,11 +23,23 @@ export function configureWasmRuntime(env: typeof ort.env = ort.env): void {
   configured = true;
 }
 
-export async function createWasmEmbedder(model: Uint8Array, info: Omit<ModelInfo, 'backend'>, options: WasmSessionOptions = {}): Promise<Embedder> {
+/** An ONNX external data file: `path` as the graph names it, and its bytes. */
+export interface ExternalDataFile {
+  path: string;
+  data: Uint8Array;
+}
+
+export async function createWasmEmbedder(
+  model: Uint8Array,
+  info: Omit<ModelInfo, 'backend'>,
+  options: WasmSessionOptions = {},
+  externalData: ExternalDataFile[] = [],
+): Promise<Embedder> {
   configureWasmRuntime();
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
+    ...(externalData.length ? { externalData } : {}),
   });
   return new OrtEmbedder({ ...info, backend: 'onnxruntime-web/wasm' }, session, ort.Tensor, options.limits);
 }

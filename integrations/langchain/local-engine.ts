@@ -1,0 +1,97 @@
+/**
+ * The in-process engine behind CoromEmbeddings / CoromReranker: loaded on first use and shared by
+ * every instance asking for the same model, dtype, backend and threads.
+ *
+ * The Node-only modules (engine loader, model resolution: node:fs, onnxruntime-node) are imported
+ * through specifiers held in variables, so bundlers for Workers and browsers (esbuild, wrangler,
+ * vite) do not follow them: remote mode bundles without any Node code.
+ */
+import { DTYPES, type BackendName, type Dtype } from '../../src/engine/types.js';
+import { CoromError } from '../../src/errors.js';
+
+/** What the integrations need from an engine; src/engine/engine.ts's Engine is one. */
+export interface TextEmbedder {
+  embed(texts: readonly string[], options?: { normalize?: boolean }): Promise<Float32Array[]>;
+}
+
+export interface LocalModelOptions {
+  /** Converted folder (corom convert) or ModelScope checkout; default: COROM_MODEL, else corom-base. */
+  modelPath?: string;
+  /**
+   * Default: fp32 for `modelPath` (as `corom embed`); for the default model, what `corom serve`
+   * loads: COROM_DTYPE, else int8.
+   */
+  dtype?: Dtype;
+  backend?: BackendName;
+  threads?: number;
+  /** Served id of the engine (only a label in-process). */
+  model?: string;
+}
+
+interface LoadedEngine extends TextEmbedder {
+  close(): Promise<void>;
+}
+
+const ENGINE_LOADER = '../../src/engine/load.js';
+const MODEL_RESOLVER = '../../src/hub/resolve.js';
+
+type LoaderModule = typeof import('../../src/engine/load.js');
+type ResolverModule = typeof import('../../src/hub/resolve.js');
+
+const engines = new Map<string, Promise<LoadedEngine>>();
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+/** The shared engine for these options, loading it on first call; a failed load is retried next call. */
+export function sharedEngine(options: LocalModelOptions): Promise<TextEmbedder> {
+  // The default model depends on the environment read at load time, so the key does too.
+  const model = options.modelPath ?? (isNode() ? ['default', process.env.COROM_MODEL ?? null, process.env.COROM_DTYPE ?? null] : 'default');
+  const key = JSON.stringify([model, options.dtype ?? null, options.backend ?? 'node', options.threads ?? null, options.model ?? null]);
+  let loading = engines.get(key);
+  if (!loading) {
+    loading = loadLocalEngine(options);
+    engines.set(key, loading);
+    loading.catch(() => engines.delete(key));
+  }
+  return loading;
+}
+
+/** Closes every shared engine (their onnxruntime sessions); the next use loads them again. */
+export async function releaseSharedEngines(): Promise<void> {
+  const loaded = [...engines.values()];
+  engines.clear();
+  await Promise.all(loaded.map((p) => p.then((e) => e.close(), () => undefined)));
+}
+
+/** COROM_DTYPE, as `corom serve` reads it, for the default model. */
+function envDtype(): Dtype | undefined {
+  const value = process.env.COROM_DTYPE?.trim();
+  if (!value) return undefined;
+  if (!(DTYPES as readonly string[]).includes(value)) throw new CoromError(`COROM_DTYPE must be one of ${DTYPES.join(', ')} (got '${value}')`);
+  return value as Dtype;
+}
+
+async function loadLocalEngine(options: LocalModelOptions): Promise<LoadedEngine> {
+  if (!isNode()) {
+    throw new CoromError('in-process coROM needs Node.js; in a Worker or browser pass baseUrl (or a fetcher service binding) to use a corom server');
+  }
+  const log = (line: string): void => void process.stderr.write(`corom: ${line}\n`);
+  const { loadEngine } = (await import(/* @vite-ignore */ ENGINE_LOADER)) as LoaderModule;
+  let folder = options.modelPath;
+  let dtype = options.dtype;
+  if (!folder) {
+    const { resolveDefaultModel, DEFAULT_SERVE_DTYPE } = (await import(/* @vite-ignore */ MODEL_RESOLVER)) as ResolverModule;
+    dtype ??= envDtype() ?? DEFAULT_SERVE_DTYPE;
+    folder = await resolveDefaultModel({ env: process.env, stderr: process.stderr, dtype });
+  }
+  return loadEngine({
+    model: folder,
+    dtype: dtype ?? 'fp32',
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.model ? { id: options.model } : {}),
+    log,
+  });
+}

@@ -1,0 +1,217 @@
+/**
+ * `npm run bench` -- side-by-side performance of this engine, in one run on one machine:
+ *   1. engine (onnxruntime-node, fp32 and int8) vs transformers.js' feature-extraction pipeline on
+ *      the same ONNX files and thread count: texts/s and tokens/s on mixed-length real Chinese text,
+ *      and single short-query latency p50/p99;
+ *   2. WASM backend vs native backend, one thread each;
+ *   3. the HTTP server under load from another process (autocannon), batching on vs off;
+ *   4. our tokenizer vs transformers.js' tokenizer;
+ *   5. achieved GOP/s of the engine vs the peak of one large MatMul in the same runtime.
+ * Every figure is the median of --runs runs with min-max. Writes docs/benchmarks.md and .json.
+ *
+ *   node --import tsx scripts/bench.ts [--quick] [--runs N] [--texts N] [--threads N] [--out DIR]
+ *
+ * --quick: the tiny fixture model, few texts, one run: a smoke run of every section (npm test runs
+ * it so the script never rots; its numbers mean nothing).
+ */
+import { execSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readBertConfig } from '../src/checkpoint/read.js';
+import { exists } from '../src/checkpoint/read.js';
+import { loadEngine } from '../src/engine/load.js';
+import { cosine } from '../src/engine/vectors.js';
+import { convertCheckpoint } from '../src/onnx/convert.js';
+import { loadTokenizer } from '../src/tokenizer/load.js';
+import { loadCorpus } from './bench/corpus.js';
+import { encoderOps } from './bench/flops.js';
+import { loadTest, startServer, stopServer, type LoadResult } from './bench/http-load.js';
+import { matmulPeak } from './bench/matmul-peak.js';
+import { fmt, percentile, summarize, timeIt, type Summary } from './bench/stats.js';
+import { loadTransformersJs, transformersJsFolder } from './bench/transformers-js.js';
+import { COROM_BASE_SHAPE, writeRandomBert } from './lib/random-bert.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    texts: { type: 'string' },
+    threads: { type: 'string' },
+    out: { type: 'string' },
+    model: { type: 'string' },
+    sections: { type: 'string' },
+  },
+});
+const quick = flags.quick!;
+const runs = Number(flags.runs ?? (quick ? 1 : 3));
+const textCount = Number(flags.texts ?? (quick ? 48 : 2000));
+const threads = Number(flags.threads ?? availableParallelism());
+const outDir = resolve(flags.out ?? (quick ? await mkdtemp(join(tmpdir(), 'corom-bench-')) : 'docs'));
+const sections = new Set((flags.sections ?? 'engine,wasm,http,tokenizer,roofline').split(','));
+const BATCH = 256;
+const log = (s: string): void => void process.stderr.write(s + '\n');
+
+// --- model ---------------------------------------------------------------------------------
+const work = await mkdtemp(join(tmpdir(), 'corom-bench-work-'));
+let source: string;
+if (flags.model) source = resolve(flags.model);
+else if (quick) source = resolve('test/fixtures/tiny-bert');
+else {
+  source = join(tmpdir(), 'corom-base-random');
+  if (!(await exists(join(source, 'model.safetensors')))) {
+    log('writing a coROM-base-shaped random checkpoint ...');
+    await writeRandomBert(source, COROM_BASE_SHAPE, { vocabFile: 'test/fixtures/tiny-bert/vocab.txt' });
+  }
+}
+const converted = join(work, 'converted');
+for (const dtype of ['fp32', 'int8'] as const) await convertCheckpoint(source, converted, { dtype });
+const config = await readBertConfig(source);
+const tokenizer = await loadTokenizer(converted);
+const { mixed, queries } = loadCorpus('data/cmrc2018/cmrc2018_dev.json', textCount);
+const tokenLengths = mixed.map((t) => tokenizer.encode(t, 128).length);
+const realTokens = tokenLengths.reduce((a, b) => a + b, 0);
+const paddedOps = (lengths: number[]): number => lengths.reduce((s, l) => s + encoderOps(config, l), 0);
+const usefulOps = paddedOps(tokenLengths);
+
+const batches = (texts: string[]): string[][] => Array.from({ length: Math.ceil(texts.length / BATCH) }, (_, i) => texts.slice(i * BATCH, (i + 1) * BATCH));
+
+interface Throughput {
+  textsPerSec: Summary;
+  tokensPerSec: Summary;
+  gops: Summary;
+}
+
+async function throughput(embed: (texts: string[]) => Promise<unknown>, texts: string[], tokens: number, ops: number): Promise<Throughput> {
+  await embed(texts.slice(0, 8)); // warm-up
+  const ms: number[] = [];
+  for (let r = 0; r < runs; r++) ms.push(await timeIt(async () => { for (const b of batches(texts)) await embed(b); }));
+  return {
+    textsPerSec: summarize(ms.map((m) => (texts.length * 1000) / m)),
+    tokensPerSec: summarize(ms.map((m) => (tokens * 1000) / m)),
+    gops: summarize(ms.map((m) => ops / m / 1e6)),
+  };
+}
+
+async function latency(embed: (texts: string[]) => Promise<unknown>): Promise<{ p50: number; p99: number; n: number }> {
+  const n = quick ? 20 : 200;
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) samples.push(await timeIt(() => embed([queries[i % queries.length]!])));
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), n };
+}
+
+const results: Record<string, unknown> = {
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, onnxruntime: '1.30.0' },
+  model: { source: flags.model ? source : quick ? 'tiny fixture' : 'coROM-base-shaped random weights', hidden: config.hiddenSize, layers: config.numLayers, heads: config.numHeads },
+  corpus: { texts: mixed.length, realTokens, meanTokens: realTokens / mixed.length, batch: BATCH },
+  runs,
+  threads,
+  quick,
+};
+
+// --- 1. engine vs transformers.js ---------------------------------------------------------------
+if (sections.has('engine')) {
+  const tjsRoot = await transformersJsFolder(converted, work, 128);
+  const section: Record<string, unknown> = {};
+  for (const dtype of ['fp32', 'int8'] as const) {
+    log(`engine vs transformers.js (${dtype}) ...`);
+    const engine = await loadEngine({ model: converted, dtype, threads });
+    const ours = await throughput((t) => engine.embed(t), mixed, realTokens, usefulOps);
+    const oursLatency = await latency((t) => engine.embed(t));
+    const tjs = await loadTransformersJs(tjsRoot, dtype, threads);
+    const theirs = await throughput((t) => tjs.embed(t), mixed, realTokens, usefulOps);
+    const theirsLatency = await latency((t) => tjs.embed(t));
+    await tjs.dispose();
+    section[dtype] = { ours, oursLatency, transformersJs: theirs, transformersJsLatency: theirsLatency, ratio: ours.textsPerSec.median / theirs.textsPerSec.median };
+    if (dtype === 'int8') {
+      const fp32 = await loadEngine({ model: converted, dtype: 'fp32', threads });
+      const sample = mixed.slice(0, Math.min(200, mixed.length));
+      const [a, b] = [await fp32.embed(sample), await engine.embed(sample)];
+      section.int8CosineToFp32 = { min: Math.min(...a.map((v, i) => cosine(v, b[i]!))), mean: a.reduce((s, v, i) => s + cosine(v, b[i]!), 0) / a.length };
+      await fp32.close();
+    }
+    await engine.close();
+  }
+  const fp32 = section.fp32 as { ours: Throughput };
+  const int8 = section.int8 as { ours: Throughput };
+  section.int8OverFp32 = int8.ours.textsPerSec.median / fp32.ours.textsPerSec.median;
+  results.engine = section;
+}
+
+// --- 2. WASM vs native, one thread each ------------------------------------------------------
+if (sections.has('wasm')) {
+  log('wasm vs native, one thread ...');
+  const subset = mixed.slice(0, quick ? mixed.length : 256);
+  const subsetTokens = subset.reduce((s, t) => s + tokenizer.encode(t, 128).length, 0);
+  const subsetOps = paddedOps(subset.map((t) => tokenizer.encode(t, 128).length));
+  const native = await loadEngine({ model: converted, threads: 1 });
+  const nativeT = await throughput((t) => native.embed(t), subset, subsetTokens, subsetOps);
+  await native.close();
+  const wasm = await loadEngine({ model: converted, backend: 'wasm' });
+  const wasmT = await throughput((t) => wasm.embed(t), subset, subsetTokens, subsetOps);
+  await wasm.close();
+  results.wasm = { texts: subset.length, native: nativeT, wasm: wasmT, slowdown: nativeT.textsPerSec.median / wasmT.textsPerSec.median };
+}
+
+// --- 3. HTTP under load ------------------------------------------------------------------------
+if (sections.has('http')) {
+  const bin = resolve('dist/src/cli/main.js');
+  if (!(await exists(bin))) execSync('npm run build', { stdio: 'ignore' });
+  const seconds = quick ? 2 : 15;
+  const section: Record<string, LoadResult[]> = {};
+  for (const mode of ['batching', 'no-batching']) {
+    log(`http load, ${mode} ...`);
+    section[mode] = [];
+    for (let r = 0; r < runs; r++) {
+      const server = await startServer(bin, ['--model', converted, '--model-id', 'corom', '--dtype', 'fp32', '--threads', String(threads), ...(mode === 'no-batching' ? ['--no-batching'] : [])]);
+      try {
+        section[mode]!.push(await loadTest(server.url, 'corom', queries, 32, seconds));
+      } finally {
+        await stopServer(server.child);
+      }
+    }
+  }
+  const rps = (m: string): Summary => summarize(section[m]!.map((x) => x.requestsPerSec));
+  const p99 = (m: string): Summary => summarize(section[m]!.map((x) => x.p99));
+  results.http = { connections: 32, seconds, runs: section, batchingRps: rps('batching'), noBatchingRps: rps('no-batching'), batchingP99: p99('batching'), noBatchingP99: p99('no-batching'), ratio: rps('batching').median / rps('no-batching').median };
+}
+
+// --- 4. tokenizer -----------------------------------------------------------------------------
+if (sections.has('tokenizer')) {
+  log('tokenizer ...');
+  const { transformersJsBert } = await import('../test/tokenizer/transformers-js-bert.js');
+  const { readFile } = await import('node:fs/promises');
+  const reference = transformersJsBert(await readFile(join(converted, 'vocab.txt'), 'utf8'));
+  const texts = loadCorpus('data/cmrc2018/cmrc2018_dev.json', quick ? 200 : 4000).mixed;
+  const rate = async (encode: (t: string) => unknown): Promise<Summary> => {
+    for (const t of texts.slice(0, 50)) encode(t);
+    const ms: number[] = [];
+    for (let r = 0; r < Math.max(runs, 3); r++) ms.push(await timeIt(() => texts.forEach((t) => encode(t))));
+    return summarize(ms.map((m) => (texts.length * 1000) / m));
+  };
+  const ours = await rate((t) => tokenizer.encode(t, 128));
+  const theirs = await rate((t) => reference.encode(t, 128));
+  results.tokenizer = { texts: texts.length, ours, transformersJs: theirs, ratio: ours.median / theirs.median };
+}
+
+// --- 5. roofline ------------------------------------------------------------------------------
+if (sections.has('roofline')) {
+  log('matmul peak ...');
+  const [M, K, N] = quick ? [256, 128, 512] : [4096, 768, 3072];
+  const fp32 = await matmulPeak('fp32', M, K, N, threads, Math.max(runs, 3));
+  const int8 = await matmulPeak('int8', M, K, N, threads, Math.max(runs, 3));
+  const engine = results.engine as { fp32?: { ours: Throughput }; int8?: { ours: Throughput } } | undefined;
+  results.roofline = {
+    shape: [M, K, N],
+    fp32Peak: fp32,
+    int8Peak: int8,
+    engineFp32Fraction: engine?.fp32 ? engine.fp32.ours.gops.median / fp32.median : null,
+    engineInt8Fraction: engine?.int8 ? engine.int8.ours.gops.median / int8.median : null,
+  };
+}
+
+await mkdir(outDir, { recursive: true });
+await writeFile(join(outDir, 'benchmarks.json'), JSON.stringify(results, null, 2) + '\n');
+await writeFile(join(outDir, 'benchmarks.md'), (await import('./bench/report.js')).renderReport(results, process.argv.slice(2).join(' ')));
+log(`wrote ${join(outDir, 'benchmarks.md')} and benchmarks.json`);

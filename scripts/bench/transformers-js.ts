@@ -1,0 +1,46 @@
+/**
+ * transformers.js (@huggingface/transformers) as the comparison point: its feature-extraction
+ * pipeline with CLS pooling, loading the very ONNX files our converter wrote, from disk, with the
+ * same thread count. A folder in its expected layout is made with symlinks to our files.
+ */
+import { mkdir, readFile, symlink, writeFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { tokenizerJson } from '../../test/tokenizer/transformers-js-bert.js';
+
+export async function transformersJsFolder(converted: string, workDir: string, maxLength: number): Promise<string> {
+  const dir = join(workDir, 'transformers-js', 'corom');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'onnx'), { recursive: true });
+  const config = JSON.parse(await readFile(join(converted, 'config.json'), 'utf8'));
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'bert' }));
+  const vocab = await readFile(join(converted, 'vocab.txt'), 'utf8');
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab)));
+  await writeFile(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: maxLength, cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', unk_token: '[UNK]', mask_token: '[MASK]' }),
+  );
+  await symlink(resolve(converted, 'model.fp32.onnx'), join(dir, 'onnx', 'model.onnx'));
+  await symlink(resolve(converted, 'model.int8.onnx'), join(dir, 'onnx', 'model_quantized.onnx'));
+  return join(workDir, 'transformers-js');
+}
+
+export interface TransformersJsEmbedder {
+  embed(texts: string[]): Promise<unknown>;
+  dispose(): Promise<void>;
+}
+
+export async function loadTransformersJs(root: string, dtype: 'fp32' | 'int8', threads: number): Promise<TransformersJsEmbedder> {
+  const tjs = await import('@huggingface/transformers');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  tjs.env.localModelPath = root + '/';
+  const extractor = await tjs.pipeline('feature-extraction', 'corom', {
+    dtype: dtype === 'fp32' ? 'fp32' : 'q8',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
+  } as Parameters<typeof tjs.pipeline>[2]);
+  return {
+    embed: (texts) => extractor(texts, { pooling: 'cls', normalize: false }),
+    dispose: () => extractor.dispose(),
+  };
+}

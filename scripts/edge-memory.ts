@@ -1,0 +1,118 @@
+/**
+ * Edge memory harness: a Cloudflare Worker isolate has 128 MB for JS heap and WASM memory
+ * together, and local dev does not enforce it. This loads an artifact on the WASM backend
+ * (onnxruntime-web, one thread, as in the Worker), runs the largest allowed batch, and reports
+ * peak WASM linear memory + peak JS heap, the artifact size, and cosine to fp32.
+ *
+ *   node --import tsx scripts/edge-memory.ts [--model CHECKPOINT] [--quick] [--out docs] [--batch N]
+ *
+ * Without --model it uses a coROM-base-shaped random checkpoint (same shapes, same memory).
+ * It tries several artifact variants and writes docs/edge-memory.md and .json; `--record DIR`
+ * also writes the measured peak into DIR/corom.json (`edge.peakBytes`), which the Worker checks
+ * against its budget before loading.
+ */
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { getHeapStatistics } from 'node:v8';
+import { exists } from '../src/checkpoint/read.js';
+import { cosine } from '../src/engine/vectors.js';
+import { convertCheckpoint, type ConvertOptions } from '../src/onnx/convert.js';
+import { loadTokenizer } from '../src/tokenizer/load.js';
+import { loadCorpus } from './bench/corpus.js';
+import { COROM_BASE_SHAPE, writeRandomBert } from './lib/random-bert.js';
+import { measureWasmPeak } from './lib/wasm-peak.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    batch: { type: 'string' },
+    budget: { type: 'string' },
+  },
+});
+const quick = flags.quick!;
+const outDir = resolve(flags.out ?? (quick ? await mkdtemp(join(tmpdir(), 'corom-edge-mem-')) : 'docs'));
+const budgetMb = Number(flags.budget ?? 128);
+const log = (s: string): void => void process.stderr.write(s + '\n');
+
+let source: string;
+if (flags.model) source = resolve(flags.model);
+else if (quick) source = resolve('test/fixtures/tiny-bert');
+else {
+  source = join(tmpdir(), 'corom-base-random');
+  if (!(await exists(join(source, 'model.safetensors')))) await writeRandomBert(source, COROM_BASE_SHAPE, { vocabFile: 'test/fixtures/tiny-bert/vocab.txt' });
+}
+
+interface Variant {
+  name: string;
+  options: ConvertOptions;
+}
+const VARIANTS: Variant[] = [
+  { name: 'fp32', options: { dtype: 'fp32', hiddenStateOutput: false } },
+  { name: 'int8 (8-bit embedding table)', options: { dtype: 'int8', hiddenStateOutput: false } },
+  { name: 'q4 block 32 (8-bit embedding table)', options: { dtype: 'q4', q4BlockSize: 32 } },
+  { name: 'q4 block 64', options: { dtype: 'q4', q4BlockSize: 64 } },
+  { name: 'q4 block 128', options: { dtype: 'q4', q4BlockSize: 128 } },
+  { name: 'int8, external data', options: { dtype: 'int8', hiddenStateOutput: false, externalData: true } },
+  { name: 'q4 block 32, external data', options: { dtype: 'q4', q4BlockSize: 32, externalData: true } },
+  { name: 'q4 block 128, external data', options: { dtype: 'q4', q4BlockSize: 128, externalData: true } },
+];
+
+const texts = loadCorpus('data/cmrc2018/cmrc2018_dev.json', quick ? 16 : 64).mixed;
+const batchRows = Number(flags.batch ?? (quick ? 8 : 32));
+const tokenizer = await loadTokenizer(source);
+// The largest allowed batch: batchRows sequences of the full max length (128 tokens).
+const longest = texts.slice().sort((a, b) => b.length - a.length)[0]!;
+const worstBatch = Array.from({ length: batchRows }, () => tokenizer.encode(longest.repeat(4), 128));
+const sample = texts.map((t) => tokenizer.encode(t, 128));
+
+const rows: Record<string, unknown>[] = [];
+let reference: Float32Array[] | undefined;
+for (const v of VARIANTS) {
+  const dir = await mkdtemp(join(tmpdir(), 'corom-edge-variant-'));
+  const converted = await convertCheckpoint(source, dir, v.options);
+  log(`${v.name}: ${(converted.bytes / 1e6).toFixed(1)} MB, measuring ...`);
+  const dataFile = `${converted.modelPath}.data`;
+  const external = v.options.externalData ? { path: basename(dataFile), data: new Uint8Array(await readFile(dataFile)) } : undefined;
+  const m = await measureWasmPeak(await readFile(converted.modelPath), external, worstBatch, sample);
+  reference ??= m.vectors;
+  const cos = m.vectors.map((vec, i) => cosine(vec, reference![i]!));
+  rows.push({
+    variant: v.name,
+    dtype: v.options.dtype,
+    fileMB: converted.bytes / 1e6,
+    wasmPeakMB: m.wasmPeakBytes / 1e6,
+    jsHeapPeakMB: m.jsHeapPeakBytes / 1e6,
+    totalPeakMB: (m.wasmPeakBytes + m.jsHeapPeakBytes) / 1e6,
+    fitsWorker: (m.wasmPeakBytes + m.jsHeapPeakBytes) / 1e6 <= budgetMb,
+    cosineToFp32Min: Math.min(...cos),
+    cosineToFp32Mean: cos.reduce((a, b) => a + b, 0) / cos.length,
+    loadMs: m.loadMs,
+    worstBatchMs: m.batchMs,
+  });
+}
+
+const result = { source: flags.model ?? (quick ? 'tiny fixture' : 'coROM-base-shaped random checkpoint'), budgetMB: budgetMb, worstBatch: { rows: batchRows, tokens: 128 }, sampleTexts: sample.length, rows, heapLimitMB: getHeapStatistics().heap_size_limit / 1e6 };
+await mkdir(outDir, { recursive: true });
+await writeFile(join(outDir, 'edge-memory.json'), JSON.stringify(result, null, 2) + '\n');
+const md = [
+  '# Edge memory',
+  '',
+  `Produced by \`node --import tsx scripts/edge-memory.ts ${process.argv.slice(2).join(' ')}\` on ${result.source}.`,
+  `Each artifact is loaded on onnxruntime-web (WASM, one thread, as in a Worker) from its bytes, then runs the largest allowed batch (${batchRows} x 128 tokens).`,
+  'Peak = WASM linear memory after the run (it never shrinks, so its final size is its peak) + the peak JS heap (V8 used heap incl. the model bytes while the session is created).',
+  `Cloudflare's limit is ${budgetMb} MB per isolate for both together. Cosine is to the fp32 artifact on ${sample.length} CMRC 2018 texts.`,
+  '',
+  '| artifact | file MB | WASM peak MB | JS heap peak MB | total MB | fits 128 MB | cosine to fp32 (min / mean) | load ms | worst batch ms |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...rows.map(
+    (r: any) =>
+      `| ${r.variant} | ${r.fileMB.toFixed(1)} | ${r.wasmPeakMB.toFixed(1)} | ${r.jsHeapPeakMB.toFixed(1)} | ${r.totalPeakMB.toFixed(1)} | ${r.fitsWorker ? 'yes' : '**no**'} | ${r.cosineToFp32Min.toFixed(4)} / ${r.cosineToFp32Mean.toFixed(4)} | ${r.loadMs.toFixed(0)} | ${r.worstBatchMs.toFixed(0)} |`,
+  ),
+  '',
+].join('\n');
+await writeFile(join(outDir, 'edge-memory.md'), md);
+log(`wrote ${join(outDir, 'edge-memory.md')}`);
