@@ -8,8 +8,8 @@
  *
  * Without --model it uses a coROM-base-shaped random checkpoint (same shapes, same memory).
  * It tries several artifact variants and writes docs/edge-memory.md and .json; `--record DIR`
- * also writes the measured peak into DIR/corom.json (`edge.peakBytes`), which the Worker checks
- * against its budget before loading.
+ * [--dtype q4] [--batch 32] measures only that converted folder's artifact and writes the peak into
+ * DIR/corom.json (`edge.peakBytes`), which the Worker checks against its budget before loading.
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { exists } from '../src/checkpoint/read.js';
 import { cosine } from '../src/engine/vectors.js';
-import { convertCheckpoint, type ConvertOptions } from '../src/onnx/convert.js';
+import { convertCheckpoint, METADATA_FILE, readConvertedMetadata, type ConvertOptions } from '../src/onnx/convert.js';
+import type { Dtype } from '../src/engine/types.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { loadCorpus } from './bench/corpus.js';
 import { COROM_BASE_SHAPE, writeRandomBert } from './lib/random-bert.js';
@@ -31,9 +32,32 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     batch: { type: 'string' },
     budget: { type: 'string' },
+    record: { type: 'string' },
+    dtype: { type: 'string' },
   },
 });
 const quick = flags.quick!;
+
+if (flags.record) {
+  // Measure one converted folder's artifact and write the figure into its corom.json.
+  const dir = resolve(flags.record);
+  const meta = await readConvertedMetadata(dir);
+  const dtype = (flags.dtype ?? 'q4') as Dtype;
+  const entry = meta?.dtypes[dtype];
+  if (!meta || !entry) {
+    process.stderr.write(`edge-memory: ${dir} has no converted ${dtype} artifact (run corom convert ... --dtype ${dtype} first)\n`);
+    process.exit(1);
+  }
+  const tok = await loadTokenizer(dir);
+  const rows = Number(flags.batch ?? 32);
+  const batch = Array.from({ length: rows }, () => tok.encode('测'.repeat(4 * meta.maxLength), meta.maxLength));
+  const external = entry.externalData ? { path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) } : undefined;
+  const m = await measureWasmPeak(await readFile(join(dir, entry.file)), external, batch, []);
+  meta.edge = { dtype, peakBytes: m.wasmPeakBytes + m.jsHeapPeakBytes, wasmBytes: m.wasmPeakBytes, jsBytes: m.jsHeapPeakBytes, batchRows: rows, maxLength: meta.maxLength };
+  await writeFile(join(dir, METADATA_FILE), JSON.stringify(meta, null, 2) + '\n');
+  process.stderr.write(`edge-memory: ${dir} ${dtype}: peak ${(meta.edge.peakBytes / 1e6).toFixed(1)} MB (WASM ${(m.wasmPeakBytes / 1e6).toFixed(1)} + JS ${(m.jsHeapPeakBytes / 1e6).toFixed(1)}), recorded in corom.json\n`);
+  process.exit(0);
+}
 const outDir = resolve(flags.out ?? (quick ? await mkdtemp(join(tmpdir(), 'corom-edge-mem-')) : 'docs'));
 const budgetMb = Number(flags.budget ?? 128);
 const log = (s: string): void => void process.stderr.write(s + '\n');

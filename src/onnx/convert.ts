@@ -51,6 +51,11 @@ export interface ConvertedMetadata {
   source?: string;
   /** Per dtype: the graph file, total bytes (graph + weights), and the external weights file if any. */
   dtypes: Partial<Record<Dtype, { file: string; bytes: number; externalData?: string }>>;
+  /**
+   * Peak memory measured on the WASM backend by scripts/edge-memory.ts --record (WASM linear
+   * memory + JS heap, largest allowed batch); a Worker refuses an artifact over its budget.
+   */
+  edge?: { dtype: Dtype; peakBytes: number; wasmBytes: number; jsBytes: number; batchRows: number; maxLength: number };
 }
 
 export const METADATA_FILE = 'corom.json';
@@ -103,6 +108,8 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
     ...describe(config, maxLength, pooling),
     source: sourceStamp,
     dtypes: { ...(previous?.pooling === pooling && previous.source === sourceStamp ? previous.dtypes : {}), [dtype]: { file, bytes, ...(serialized.data ? { externalData: dataFile } : {}) } },
+    // A re-converted artifact invalidates the memory measured for it.
+    ...(previous?.edge && previous.edge.dtype !== dtype && previous.source === sourceStamp ? { edge: previous.edge } : {}),
   };
   await atomicWrite(metaPath, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
   return { modelPath, bytes, dtype };
