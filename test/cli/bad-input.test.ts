@@ -172,10 +172,11 @@ describe('bad vocabularies and input lines', () => {
   it('the installed binary prints no stack trace without --debug, and one with it', async () => {
     const run = promisify(execFile);
     const bin = join(process.cwd(), 'dist/src/cli/main.js');
-    const plain = await run(process.execPath, [bin, 'embed', '--model', '/nonexistent/x']).catch((e: { code: number; stderr: string }) => e);
+    type Failure = { code?: number; stderr: string };
+    const plain: Failure = await run(process.execPath, [bin, 'embed', '--model', '/nonexistent/x']).catch((e: Failure) => e);
     expect(plain.code).toBe(3);
     expect(plain.stderr).toBe('corom embed: /nonexistent/x: model folder not found\n');
-    const debug = await run(process.execPath, [bin, 'embed', '--model', '/nonexistent/x', '--debug']).catch((e: { code: number; stderr: string }) => e);
+    const debug: Failure = await run(process.execPath, [bin, 'embed', '--model', '/nonexistent/x', '--debug']).catch((e: Failure) => e);
     expect(debug.stderr).toMatch(/\n\s+at /);
   });
 });

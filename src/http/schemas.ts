@@ -1,0 +1,241 @@
+/**
+ * Request and response schemas of every route. The same zod objects validate requests (through
+ * @hono/zod-openapi) and generate /openapi.json and /docs, so the contract has one source.
+ * Messages are predicates completed with the parameter path by the validation hook
+ * ("input[2] must not be an empty string"), or full sentences starting with the path.
+ */
+import { z } from '@hono/zod-openapi';
+import { describeTextOrTokensProblem } from './input-problems.js';
+
+/** Type-error message that tells a missing field from a wrong one. */
+function expected(what: string) {
+  return (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`);
+}
+
+const notTokenId = (issue: { input?: unknown }) => `must be a token id (a non-negative integer), got ${String(issue.input)}`;
+const TokenId = z
+  .number({ error: expected('a token id (a non-negative integer)') })
+  .int({ error: notTokenId })
+  .nonnegative({ error: notTokenId });
+
+const NonEmptyText = z.string({ error: expected('a string') }).min(1, { error: 'must not be an empty string' });
+
+function textList(name: string, maxItems: number) {
+  return z
+    .array(NonEmptyText, { error: expected('an array of strings') })
+    .min(1, { error: 'must not be an empty array' })
+    .max(maxItems, { error: (issue) => `${name} has ${(issue.input as unknown[]).length} items; at most ${maxItems} are allowed per request, split it into several requests` });
+}
+
+const ModelField = z.string({ error: expected('a string naming a served model (see GET /v1/models)') }).min(1, { error: 'must not be empty' });
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string().openapi({ example: "input[1] must not be an empty string" }),
+      type: z.string().openapi({ example: 'invalid_request_error' }),
+      param: z.string().nullable().openapi({ example: 'input[1]' }),
+      code: z.string().nullable().openapi({ example: 'invalid_parameter' }),
+    }),
+  })
+  .openapi('Error');
+
+export const UsageSchema = z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }).openapi('Usage');
+
+export function buildSchemas(maxInputs: number) {
+  const EmbeddingInput = z
+    .union(
+      [
+        NonEmptyText.openapi({ title: 'text', example: '吃完海鲜可以喝牛奶吗?' }),
+        textList('input', maxInputs).openapi({ title: 'texts' }),
+        z
+          .array(TokenId)
+          .min(1, { error: 'must not be an empty array' })
+          .openapi({ title: 'token ids', example: [101, 1391, 102] }),
+        z
+          .array(z.array(TokenId).min(1, { error: 'must not be an empty token-id array' }))
+          .min(1, { error: 'must not be an empty array' })
+          .max(maxInputs, { error: (issue) => `input has ${(issue.input as unknown[]).length} items; at most ${maxInputs} are allowed per request, split it into several requests` })
+          .openapi({ title: 'token-id arrays' }),
+      ],
+      { error: (issue) => describeTextOrTokensProblem('input', issue.input, maxInputs) },
+    )
+    .openapi({
+      description:
+        `Text to embed: a string or up to ${maxInputs} strings, or token ids (one array, or up to ${maxInputs} arrays). ` +
+        'Token ids must be within the vocabulary; they are wrapped as [CLS] ... [SEP] unless the array already starts with [CLS] / ends with [SEP]. ' +
+        "Inputs longer than the model's max length are truncated, not rejected.",
+    });
+
+  const EmbeddingRequest = z
+    .object(
+      {
+        input: EmbeddingInput,
+        model: ModelField.nullish().openapi({ description: 'A served model id; the default model when omitted.', example: 'corom-base' }),
+        encoding_format: z
+          .enum(['float', 'base64'], { error: "must be 'float' or 'base64'" })
+          .nullish()
+          .openapi({ description: "'float' (default): arrays of numbers. 'base64': little-endian float32 bytes, standard base64." }),
+        dimensions: z
+          .number({ error: 'must be an integer between 1 and the model dimensions' })
+          .int({ error: 'must be an integer between 1 and the model dimensions' })
+          .min(1, { error: 'must be an integer between 1 and the model dimensions' })
+          .nullish()
+          .openapi({ description: 'Keep the first N components, then re-normalize (unless normalize is false).' }),
+        user: z.string({ error: 'must be a string' }).nullish().openapi({ description: 'Accepted for OpenAI compatibility; unused.' }),
+        normalize: z
+          .boolean({ error: 'must be true or false' })
+          .nullish()
+          .openapi({ description: 'Extension: false returns the raw [CLS] vector (the ModelScope pipeline output). Default true (unit length).' }),
+      },
+      { error: expected('a JSON object') },
+    )
+    .openapi('EmbeddingRequest');
+
+  const EmbeddingResponse = z
+    .object({
+      object: z.literal('list'),
+      data: z.array(
+        z.object({
+          object: z.literal('embedding'),
+          index: z.number().int(),
+          embedding: z.union([z.array(z.number()), z.string()]).openapi({ description: 'Numbers, or a base64 string for encoding_format=base64.' }),
+        }),
+      ),
+      model: z.string(),
+      usage: UsageSchema,
+    })
+    .openapi('EmbeddingResponse');
+
+  const Model = z
+    .object({
+      id: z.string().openapi({ example: 'corom-base' }),
+      object: z.literal('model'),
+      created: z.number().int(),
+      owned_by: z.string(),
+      dimensions: z.number().int(),
+      max_length: z.number().int(),
+      backend: z.string(),
+      dtype: z.string(),
+      pooling: z.string(),
+      vocab_size: z.number().int(),
+      accepts_token_ids: z.boolean(),
+    })
+    .openapi('Model');
+
+  const ModelList = z.object({ object: z.literal('list'), data: z.array(Model) }).openapi('ModelList');
+
+  const Document = z.union([
+    NonEmptyText,
+    z.object({ text: NonEmptyText }, { error: 'must be a string or an object {"text": string}' }),
+  ], {
+    error: (issue) => (issue.input === '' ? 'must not be an empty string' : 'must be a string or an object {"text": string}'),
+  });
+
+  const RerankRequest = z
+    .object(
+      {
+        model: ModelField.nullish(),
+        query: NonEmptyText.openapi({ example: '吃完海鲜可以喝牛奶吗?' }),
+        documents: z
+          .array(Document, { error: expected('an array of strings or {"text": string} objects') })
+          .min(1, { error: 'must not be an empty array' })
+          .max(maxInputs, { error: (issue) => `documents has ${(issue.input as unknown[]).length} items; at most ${maxInputs} are allowed per request` })
+          .openapi({ example: ['不可以，早晨喝牛奶不科学', '吃海鲜是不能同时喝牛奶吃水果，这个至少间隔6小时以上才可以。'] }),
+        top_n: z
+          .number({ error: 'must be a positive integer' })
+          .int({ error: 'must be a positive integer' })
+          .min(1, { error: 'must be a positive integer' })
+          .nullish()
+          .openapi({ description: 'Return only the best N results (default: all).' }),
+        return_documents: z.boolean({ error: 'must be true or false' }).nullish().openapi({ description: 'Include each document text in its result (default false).' }),
+      },
+      { error: expected('a JSON object') },
+    )
+    .openapi('RerankRequest');
+
+  const RerankResponse = z
+    .object({
+      model: z.string(),
+      results: z.array(
+        z.object({
+          index: z.number().int(),
+          relevance_score: z.number().openapi({ description: 'Cosine similarity of the query and document vectors, in [-1, 1].' }),
+          document: z.object({ text: z.string() }).optional(),
+        }),
+      ),
+      usage: UsageSchema,
+    })
+    .openapi('RerankResponse');
+
+  const SentenceList = (name: string) =>
+    z
+      .array(NonEmptyText, { error: expected('an array of strings') })
+      .max(maxInputs, { error: (issue) => `${name} has ${(issue.input as unknown[]).length} items; at most ${maxInputs} are allowed per request` });
+
+  const SentenceEmbeddingRequest = z
+    .object(
+      {
+        model: ModelField.nullish(),
+        input: z
+          .object(
+            {
+              source_sentence: SentenceList('input.source_sentence')
+                .min(1, { error: 'must hold at least one sentence' })
+                .openapi({ example: ['吃完海鲜可以喝牛奶吗?'] }),
+              sentences_to_compare: SentenceList('input.sentences_to_compare')
+                .optional()
+                .openapi({ example: ['不可以，早晨喝牛奶不科学', '吃海鲜是不能同时喝牛奶吃水果，这个至少间隔6小时以上才可以。'] }),
+            },
+            { error: expected('an object {"source_sentence": [...], "sentences_to_compare": [...]}') },
+          )
+          .openapi({ description: 'The ModelScope sentence-embedding pipeline input.' }),
+      },
+      { error: expected('a JSON object') },
+    )
+    .openapi('SentenceEmbeddingRequest');
+
+  const SentenceEmbeddingResponse = z
+    .object({
+      text_embedding: z.array(z.array(z.number())).openapi({ description: 'Raw [CLS] vectors: source sentences, then sentences to compare.' }),
+      scores: z.array(z.number()).openapi({ description: 'Dot product of the first vector with each of the others.' }),
+    })
+    .openapi('SentenceEmbeddingResponse');
+
+  const TokenizeRequest = z
+    .object(
+      {
+        inputs: z
+          .union([NonEmptyText, textList('inputs', maxInputs)], {
+            error: (issue) => describeTextOrTokensProblem('inputs', issue.input, maxInputs, { tokens: false }),
+          })
+          .openapi({ example: '吃完海鲜可以喝牛奶吗?' }),
+        model: ModelField.nullish(),
+      },
+      { error: expected('a JSON object') },
+    )
+    .openapi('TokenizeRequest');
+
+  const TokenizeResponse = z
+    .object({
+      model: z.string(),
+      data: z.array(z.object({ index: z.number().int(), ids: z.array(z.number().int()), tokens: z.array(z.string()) })),
+      usage: UsageSchema,
+    })
+    .openapi('TokenizeResponse');
+
+  return {
+    EmbeddingRequest,
+    EmbeddingResponse,
+    Model,
+    ModelList,
+    RerankRequest,
+    RerankResponse,
+    SentenceEmbeddingRequest,
+    SentenceEmbeddingResponse,
+    TokenizeRequest,
+    TokenizeResponse,
+  };
+}
+
+export type Schemas = ReturnType<typeof buildSchemas>;

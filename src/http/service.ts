@@ -1,0 +1,37 @@
+/** What every router gets from createApp: the models, the resolved options, metrics and schemas. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from './app-env.js';
+import type { ServiceMetrics } from './metrics.js';
+import type { ModelRegistry } from './model-registry.js';
+import type { ResolvedOptions } from './options.js';
+import { ErrorSchema, type Schemas } from './schemas.js';
+import { validationHook } from './validation.js';
+
+export interface Service {
+  models: ModelRegistry;
+  options: ResolvedOptions;
+  metrics: ServiceMetrics;
+  schemas: Schemas;
+}
+
+/** A router whose request validation failures become OpenAI-shaped 400s. */
+export function newRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}
+
+/** OpenAPI response entries for the error statuses a route can answer with. */
+export function errorResponses(...statuses: Array<400 | 401 | 404 | 413 | 415 | 429 | 500 | 503>) {
+  const descriptions: Record<number, string> = {
+    400: 'Invalid request (the message names the parameter to fix)',
+    401: 'Missing or invalid API key',
+    404: 'Unknown model',
+    413: 'Request body too large',
+    415: 'Content-Type is not application/json',
+    429: 'Queue full; retry after the Retry-After seconds',
+    500: 'Inference failed for this request (carries the request id)',
+    503: 'Not ready yet, or the request timed out in the queue',
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [status, { description: descriptions[status], content: { 'application/json': { schema: ErrorSchema } } }]),
+  );
+}
