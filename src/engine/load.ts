@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { access, constants, readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { exists, WEIGHT_FILES } from '../checkpoint/read.js';
 import { ModelFileError } from '../errors.js';
+import { coromHome } from '../hub/paths.js';
 import { convertCheckpoint, modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
 import type { BucketLimits } from '../runtime/length-buckets.js';
 import { loadTokenizer } from '../tokenizer/load.js';
@@ -30,10 +30,6 @@ export interface LoadEngineOptions {
   cacheDir?: string;
   /** One-line notices (conversion, CUDA fallback). */
   log?: (line: string) => void;
-}
-
-export function coromHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.COROM_HOME || join(homedir(), '.cache', 'corom');
 }
 
 export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
@@ -105,7 +101,7 @@ async function resolveConverted(source: string, dtype: Dtype, options: LoadEngin
   const stamp = await weightStamp(source);
   const dir = (await writable(source))
     ? join(source, '.corom')
-    : join(options.cacheDir ?? join(coromHome(), 'converted'), createHash('sha256').update(source).digest('hex').slice(0, 16));
+    : join(options.cacheDir ?? join(coromHome(process.env), 'converted'), createHash('sha256').update(source).digest('hex').slice(0, 16));
   const cached = await readConvertedMetadata(dir).catch(() => undefined);
   if (cached?.dtypes[dtype] && cached.source === stamp && (await exists(join(dir, cached.dtypes[dtype]!.file)))) return { dir, meta: cached };
   options.log?.(`converting ${source} to ONNX (${dtype}) in ${dir} ...`);

@@ -8,9 +8,9 @@
  * Chunk file (little-endian): "CRV1", u32 passageCount, u32 dims, u32 rows,
  * u32 windowCounts[passageCount], f32 vectors[rows * dims].
  */
+import { coromHome } from '../hub/paths.js';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CoromError } from '../errors.js';
 
@@ -28,10 +28,10 @@ export interface CachedChunk {
   vectors: Float32Array;
 }
 
-/** $COROM_CACHE_DIR, else $XDG_CACHE_HOME/corom-edge, else ~/.cache/corom-edge. */
+/** $COROM_CACHE_DIR, else eval-cache/ under $COROM_HOME (~/.cache/corom), beside the model cache. */
 export function defaultCacheRoot(env: NodeJS.ProcessEnv): string {
   if (env.COROM_CACHE_DIR) return resolve(env.COROM_CACHE_DIR);
-  return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'corom-edge');
+  return join(coromHome(env), 'eval-cache');
 }
 
 /** SHA-256 of the passage ids and texts, length-prefixed so that no two collections collide by concatenation. */

@@ -4,20 +4,11 @@
  */
 import { OpenAIEmbeddings } from '@langchain/openai';
 import OpenAI from 'openai';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXPECTED } from '../helpers/fixture.js';
 import { FIXTURE_MODEL, maxAbsDiff, postJson, startServer, type TestServer } from './server-helpers.js';
 
-interface ExpectedCase {
-  name: string;
-  source_sentence: string[];
-  sentences_to_compare: string[];
-  input_ids: number[][];
-  text_embedding: number[][];
-  scores: number[];
-}
-const cases = JSON.parse(readFileSync(`${FIXTURE_MODEL}/expected.json`, 'utf8')) as ExpectedCase[];
-const example4 = cases[3];
+const example4 = EXPECTED[3];
 const texts = [...example4.source_sentence, ...example4.sentences_to_compare];
 const API_KEY = 'sk-test-clients';
 

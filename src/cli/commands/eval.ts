@@ -36,7 +36,7 @@ ${MODEL_FLAGS_USAGE}
   --stride N            --chunk: word pieces between window starts (default: half a window)
   --batch N             passages per engine call (default 32)
   --cache-dir DIR       where passage vectors are cached (default $COROM_CACHE_DIR, else
-                        $XDG_CACHE_HOME/corom-edge, else ~/.cache/corom-edge); runs resume from it
+                        $COROM_HOME/eval-cache, i.e. ~/.cache/corom/eval-cache); runs resume from it
   --no-cache            embed everything, write nothing
 
 Output:
