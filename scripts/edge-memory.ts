@@ -49,7 +49,7 @@ if (flags.record) {
     process.exit(1);
   }
   const tok = await loadTokenizer(dir);
-  const rows = Number(flags.batch ?? 32);
+  const rows = Number(flags.batch ?? 8);
   const batch = Array.from({ length: rows }, () => tok.encode('测'.repeat(4 * meta.maxLength), meta.maxLength));
   const external = entry.externalData ? { path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) } : undefined;
   const m = await measureWasmPeak(await readFile(join(dir, entry.file)), external, batch, []);
@@ -86,7 +86,8 @@ const VARIANTS: Variant[] = [
 ];
 
 const texts = loadCorpus('data/cmrc2018/cmrc2018_dev.json', quick ? 16 : 64).mixed;
-const batchRows = Number(flags.batch ?? (quick ? 8 : 32));
+// The largest batch the Worker runs: WORKER_BATCH_LIMITS allows 1024 padded tokens = 8 x 128.
+const batchRows = Number(flags.batch ?? 8);
 const tokenizer = await loadTokenizer(source);
 // The largest allowed batch: batchRows sequences of the full max length (128 tokens).
 const longest = texts.slice().sort((a, b) => b.length - a.length)[0]!;
@@ -127,7 +128,9 @@ const md = [
   '',
   `Produced by \`node --import tsx scripts/edge-memory.ts ${process.argv.slice(2).join(' ')}\` on ${result.source}.`,
   `Each artifact is loaded on onnxruntime-web (WASM, one thread, as in a Worker) from its bytes, then runs the largest allowed batch (${batchRows} x 128 tokens).`,
-  'Peak = WASM linear memory after the run (it never shrinks, so its final size is its peak) + the peak JS heap (V8 used heap incl. the model bytes while the session is created).',
+  'Peak = WASM linear memory after the run (it never shrinks, so its final size is its peak) + the peak JS memory (V8 heap + ArrayBuffers above the baseline of a started runtime, at least the model bytes and external data, which are all alive while the session is created).',
+  'Sessions use the Worker settings: one thread, no CPU arena, no memory pattern (`lowMemory`).',
+  'Cosine to fp32 on random weights is a pessimistic proxy: an untrained 12-layer network amplifies small perturbations that trained weights damp; check a real artifact with `corom eval --compare fp32 q4`.',
   `Cloudflare's limit is ${budgetMb} MB per isolate for both together. Cosine is to the fp32 artifact on ${sample.length} CMRC 2018 texts.`,
   '',
   '| artifact | file MB | WASM peak MB | JS heap peak MB | total MB | fits 128 MB | cosine to fp32 (min / mean) | load ms | worst batch ms |',

@@ -55,10 +55,10 @@ const sampleJs = (): void => {
 };
 
 const started = performance.now();
-let bytes: Uint8Array | undefined = new Uint8Array(await readFile(join(dir, 'model.onnx')));
-let external = externalPath ? [{ path: externalPath, data: new Uint8Array(await readFile(join(dir, 'external.data'))) }] : [];
+let bytes: Uint8Array | undefined = await readFile(join(dir, 'model.onnx'));
+let external = externalPath ? [{ path: externalPath, data: await readFile(join(dir, 'external.data')) as Uint8Array }] : [];
 sampleJs();
-const embedder = await createWasmEmbedder(bytes, { id: 'edge', dimensions: 0, maxLength: 128, pooling: 'cls', dtype: 'q4', vocabSize: 0 }, {}, external);
+const embedder = await createWasmEmbedder(bytes, { id: 'edge', dimensions: 0, maxLength: 128, pooling: 'cls', dtype: 'q4', vocabSize: 0 }, { lowMemory: true, limits: { maxBatchTokens: 1 << 20, maxBatchSize: 1 << 10 } }, external);
 sampleJs();
 bytes = undefined;
 external = []; // as the Worker does: the model bytes are dropped once the session holds the weights

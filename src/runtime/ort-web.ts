@@ -10,6 +10,11 @@ import type { BucketLimits } from './length-buckets.js';
 
 export interface WasmSessionOptions {
   limits?: BucketLimits;
+  /**
+   * Trade speed for memory: no CPU arena (freed tensors go back to the WASM heap) and no memory
+   * pattern (no pre-planned block for all intermediates). What an isolate's 128 MB needs.
+   */
+  lowMemory?: boolean;
 }
 
 let configured = false;
@@ -39,6 +44,7 @@ export async function createWasmEmbedder(
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
+    ...(options.lowMemory ? { enableCpuMemArena: false, enableMemPattern: false } : {}),
     ...(externalData.length ? { externalData } : {}),
   });
   return new OrtEmbedder({ ...info, backend: 'onnxruntime-web/wasm' }, session, ort.Tensor, options.limits);

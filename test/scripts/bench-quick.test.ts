@@ -1,0 +1,48 @@
+/**
+ * `npm run bench -- --quick` and `scripts/edge-memory.ts --quick` run end to end on the tiny
+ * fixture, so the benchmark scripts never rot. Their numbers mean nothing and are not asserted;
+ * the structure of what they write is.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+describe('benchmark scripts in quick mode', () => {
+  it('bench.ts --quick measures every section and writes the report', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'corom-bench-test-'));
+    await run(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--quick', '--out', out], { timeout: 240_000, maxBuffer: 1 << 24 });
+    const json = JSON.parse(await readFile(join(out, 'benchmarks.json'), 'utf8'));
+    expect(json.quick).toBe(true);
+    for (const dtype of ['fp32', 'int8']) {
+      expect(json.engine[dtype].ours.textsPerSec.median).toBeGreaterThan(0);
+      expect(json.engine[dtype].transformersJs.textsPerSec.median).toBeGreaterThan(0);
+    }
+    expect(json.engine.int8CosineToFp32.min).toBeGreaterThan(0.99);
+    expect(json.wasm.slowdown).toBeGreaterThan(0);
+    expect(json.http.batchingRps.median).toBeGreaterThan(0);
+    expect(json.http.noBatchingRps.median).toBeGreaterThan(0);
+    for (const mode of ['batching', 'no-batching']) for (const r of json.http.runs[mode]) expect(r.errors).toBe(0);
+    expect(json.tokenizer.ratio).toBeGreaterThan(0);
+    expect(json.roofline.fp32Peak.median).toBeGreaterThan(0);
+    const md = await readFile(join(out, 'benchmarks.md'), 'utf8');
+    expect(md).toContain('Quick mode');
+    expect(md).toContain('## 5. Roofline');
+  }, 300_000);
+
+  it('edge-memory.ts --quick measures every artifact variant', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'corom-edge-mem-test-'));
+    await run(process.execPath, ['--import', 'tsx', 'scripts/edge-memory.ts', '--quick', '--out', out], { timeout: 240_000, maxBuffer: 1 << 24 });
+    const json = JSON.parse(await readFile(join(out, 'edge-memory.json'), 'utf8'));
+    expect(json.rows.length).toBeGreaterThanOrEqual(5);
+    for (const row of json.rows) {
+      expect(row.wasmPeakMB).toBeGreaterThan(1);
+      expect(row.fileMB).toBeGreaterThan(0);
+      expect(row.cosineToFp32Min).toBeGreaterThan(0.9);
+    }
+  }, 300_000);
+});
