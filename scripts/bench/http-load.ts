@@ -25,7 +25,7 @@ export async function startServer(bin: string, args: string[]): Promise<{ url: s
       const m = /(http:\/\/\S+) ready/.exec(log);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m[1]!.replace(/\/$/, ''));
       }
     });
     child.once('exit', (code) => {
