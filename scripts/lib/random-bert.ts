@@ -27,6 +27,16 @@ export const COROM_BASE_SHAPE: RandomBertShape = {
   maxPositions: 512,
 };
 
+/** A small BERT (MiniLM-like) sharing coROM's vocabulary: what an edge isolate can hold. */
+export const SMALL_SHAPE: RandomBertShape = {
+  vocabSize: 21128,
+  hiddenSize: 384,
+  numLayers: 6,
+  numHeads: 12,
+  intermediateSize: 1536,
+  maxPositions: 512,
+};
+
 /** Deterministic xorshift32 normal-ish generator (sum of uniforms), so runs are repeatable. */
 function generator(seed: number): () => number {
   let s = seed >>> 0 || 1;

@@ -28,6 +28,8 @@ if (originalStreaming) {
 }
 
 const dir = process.argv[2]!;
+// The Worker's batch limits (worker/isolate-model.ts WORKER_BATCH_LIMITS): 1024 padded tokens.
+const WORKER_LIMITS = { maxBatchTokens: 1024, maxBatchSize: 32 };
 const { worstBatch, sample, externalPath } = JSON.parse(await readFile(join(dir, 'input.json'), 'utf8')) as { worstBatch: number[][]; sample: number[][]; externalPath?: string };
 const { createWasmEmbedder } = await import('../../src/runtime/ort-web.js');
 
@@ -58,8 +60,10 @@ const started = performance.now();
 let bytes: Uint8Array | undefined = await readFile(join(dir, 'model.onnx'));
 let external = externalPath ? [{ path: externalPath, data: await readFile(join(dir, 'external.data')) as Uint8Array }] : [];
 sampleJs();
-const embedder = await createWasmEmbedder(bytes, { id: 'edge', dimensions: 0, maxLength: 128, pooling: 'cls', dtype: 'q4', vocabSize: 0 }, { lowMemory: true, limits: { maxBatchTokens: 1 << 20, maxBatchSize: 1 << 10 } }, external);
+const embedder = await createWasmEmbedder(bytes, { id: 'edge', dimensions: 0, maxLength: 128, pooling: 'cls', dtype: 'q4', vocabSize: 0 }, { lowMemory: true, limits: WORKER_LIMITS }, external);
 sampleJs();
+// The model bytes and external data are necessarily all alive while the session is created.
+jsPeak = Math.max(jsPeak, (bytes?.byteLength ?? 0) + external.reduce((n, e) => n + e.data.byteLength, 0));
 bytes = undefined;
 external = []; // as the Worker does: the model bytes are dropped once the session holds the weights
 const loadMs = performance.now() - started;
