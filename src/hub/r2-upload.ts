@@ -42,6 +42,10 @@ export async function edgeArtifactObjects(onnxDir: string, prefix: string): Prom
   const modelFile = meta.dtypes[EDGE_DTYPE]?.file ?? modelFileName(EDGE_DTYPE);
   const wanted: Array<{ name: string; contentType: string; required: boolean }> = [
     { name: modelFile, contentType: 'application/octet-stream', required: true },
+    // ONNX external data: the graph names this file, so it keeps its name beside the graph.
+    ...(meta.dtypes[EDGE_DTYPE]?.externalData
+      ? [{ name: meta.dtypes[EDGE_DTYPE]!.externalData!, contentType: 'application/octet-stream', required: true }]
+      : []),
     { name: 'vocab.txt', contentType: 'text/plain; charset=utf-8', required: true },
     { name: 'corom.json', contentType: 'application/json', required: true },
     { name: 'tokenizer_config.json', contentType: 'application/json', required: false },

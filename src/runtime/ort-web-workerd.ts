@@ -42,7 +42,11 @@ export const ORT_WEB_WASM_FILE = 'ort-wasm-simd-threaded.wasm';
 
 export interface WorkerdOrt {
   readonly ort: OrtWeb;
-  /** Creates a session from model bytes; the first call also instantiates ORT's WebAssembly. */
+  /**
+   * Creates a session from model bytes; the first call also instantiates ORT's WebAssembly.
+   * `options.externalData` ([{ path, data }], the weights of a graph saved with ONNX external data)
+   * is passed through as bytes, never fetched: verified in workerd by test/worker/edge-limits.test.ts.
+   */
   createSession(model: Uint8Array, options?: OrtSessionOptions): Promise<OrtSession>;
   /**
    * Size in bytes of ORT's WebAssembly linear memory, or undefined before the first session.

@@ -104,6 +104,15 @@ describe('corom models', () => {
 });
 
 describe('corom upload-r2', () => {
+  it('uploads the external data file of an external-data artifact under its own name', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'corom-r2-ext-'));
+    expect((await corom(['convert', 'test/fixtures/tiny-bert', dir, '--dtype', 'q4', '--external-data'])).code).toBe(0);
+    const dry = await corom(['upload-r2', dir, '--key', 'models/tiny', '--dry-run'], { COROM_WRANGLER: 'wrangler' });
+    expect(dry.code, dry.stderr).toBe(0);
+    const keys = dry.stdout.trim().split('\n').map((l) => l.split(' ')[4]);
+    expect(keys).toEqual(expect.arrayContaining(['corom-models/models/tiny/model.q4.onnx', 'corom-models/models/tiny/model.q4.onnx.data', 'corom-models/models/tiny/corom.json']));
+  });
+
   it('prints the wrangler commands for the q4 artifact, and runs them', async () => {
     hub = await startFakeHub({ models: { [BASE_ID]: fixtureRepo() } });
     expect((await corom(['fetch', '--hub', hub.url, '--dtype', 'int8'])).code).toBe(0);

@@ -1,0 +1,83 @@
+/**
+ * Whether an artifact fits the isolate. Cloudflare gives an isolate 128 MB for the JS heap and
+ * WebAssembly memory together, and an isolate over it is killed mid-request, so the Worker decides
+ * before loading: from the peak that scripts/edge-memory.ts --record measured and wrote into
+ * corom.json (`edge.peakBytes`), or, without one, from the artifact's size and the factors measured
+ * for onnxruntime-web 1.30 (docs/edge-memory.md): about 1.1x the weights in WASM memory with ONNX
+ * external data, 3.4x when the weights are inside the .onnx (the protobuf is parsed in WASM
+ * memory, then the initializers are copied), plus ~10 MB of runtime and activations.
+ */
+import type { Dtype } from '../src/engine/types.js';
+import { CoromError } from '../src/errors.js';
+import type { ConvertedMetadata } from '../src/onnx/convert.js';
+import type { BucketLimits } from '../src/runtime/length-buckets.js';
+
+/**
+ * The largest run of the in-isolate session when nothing was measured: 1024 padded tokens
+ * (8 x 128). ORT's WebAssembly memory never shrinks, so the largest run sets the isolate's peak;
+ * for coROM-base q4 it grows by ~7 MB per 128-token row on top of the weights.
+ */
+export const WORKER_BATCH_LIMITS: BucketLimits = { maxBatchTokens: 1024, maxBatchSize: 8 };
+
+/**
+ * The largest run allowed: the batch the peak was measured with (edge.batchRows x edge.maxLength),
+ * so the measured peak holds by construction; else WORKER_BATCH_LIMITS.
+ */
+export function isolateBatchLimits(meta: ConvertedMetadata, dtype: Dtype): BucketLimits {
+  const edge = meta.edge;
+  if (edge && edge.dtype === dtype) return { maxBatchTokens: edge.batchRows * edge.maxLength, maxBatchSize: edge.batchRows };
+  return WORKER_BATCH_LIMITS;
+}
+
+export const EXTERNAL_DATA_FACTOR = 1.1;
+export const EMBEDDED_WEIGHTS_FACTOR = 3.4;
+export const RUNTIME_OVERHEAD_BYTES = 10e6;
+
+export interface PeakMemory {
+  bytes: number;
+  /** `measured`: corom.json edge.peakBytes for this dtype; `estimate`: from the file sizes. */
+  source: 'measured' | 'estimate';
+  /** How the figure was obtained, for messages. */
+  basis: string;
+}
+
+export function peakMemory(meta: ConvertedMetadata, dtype: Dtype): PeakMemory {
+  const entry = meta.dtypes[dtype];
+  if (!entry) throw new Error(`corom.json has no ${dtype} entry`);
+  if (meta.edge && meta.edge.dtype === dtype && meta.edge.peakBytes > 0) {
+    return {
+      bytes: meta.edge.peakBytes,
+      source: 'measured',
+      basis: `measured by scripts/edge-memory.ts: WASM ${mb(meta.edge.wasmBytes)} + JS ${mb(meta.edge.jsBytes)}, batch of ${meta.edge.batchRows} x ${meta.edge.maxLength} tokens`,
+    };
+  }
+  const factor = entry.externalData ? EXTERNAL_DATA_FACTOR : EMBEDDED_WEIGHTS_FACTOR;
+  return {
+    bytes: Math.round(entry.bytes * factor + RUNTIME_OVERHEAD_BYTES),
+    source: 'estimate',
+    basis:
+      `estimated as ${factor} x ${mb(entry.bytes)} of ${entry.externalData ? 'external-data' : 'embedded'} weights + ${mb(RUNTIME_OVERHEAD_BYTES)}, ` +
+      `since corom.json has no measured edge.peakBytes for ${dtype} (scripts/edge-memory.ts --record writes one)`,
+  };
+}
+
+/** The refusal message when `peak` exceeds `budgetBytes`, else undefined. */
+export function budgetRefusal(modelId: string, file: string, peak: PeakMemory, budgetBytes: number): string | undefined {
+  if (peak.bytes <= budgetBytes) return undefined;
+  return (
+    `model '${modelId}' (${file}) needs about ${mb(peak.bytes)} at peak, over this Worker's MEMORY_BUDGET_MB of ${mb(budgetBytes)} ` +
+    `(${peak.basis}); serve it from an origin (ORIGINS), or upload a smaller artifact (q4 with external data)`
+  );
+}
+
+export function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** The in-isolate backend refuses an artifact over the budget (HTTP 503, /ready false). */
+export class MemoryBudgetError extends CoromError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MemoryBudgetError';
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Reads a converted model folder from the Worker's R2 bucket, in two steps: the small files that
+ * describe the model (corom.json, vocab.txt, optional tokenizer_config.json) on first use, and the
+ * ONNX artifact (model.<dtype>.onnx plus its external data file, if any) only when the in-isolate
+ * backend has to run it. Keys are what `corom upload-r2` writes: models/<model id>/<file>.
+ */
+import type { R2Bucket, R2ObjectBody } from '@cloudflare/workers-types';
+import { z } from 'zod';
+
+import type { Dtype } from '../src/engine/types.js';
+import { ModelFileError } from '../src/errors.js';
+// Type only: src/onnx/convert.ts itself uses node:fs, which is not bundled into the Worker.
+import type { ConvertedMetadata } from '../src/onnx/convert.js';
+
+export interface ModelDescription {
+  meta: ConvertedMetadata;
+  vocabText: string;
+  /** Parsed tokenizer_config.json, when the folder has one. */
+  tokenizerConfig?: Record<string, unknown>;
+}
+
+export interface ModelArtifact {
+  /** The ONNX graph (with the weights inside, unless `externalData` is set). */
+  model: Uint8Array;
+  /** ONNX external data, under the file name the graph refers to. */
+  externalData?: { path: string; data: Uint8Array };
+}
+
+const edgeSchema = z.object({
+  dtype: z.enum(['fp32', 'int8', 'q4']),
+  peakBytes: z.number().positive(),
+  wasmBytes: z.number().nonnegative(),
+  jsBytes: z.number().nonnegative(),
+  batchRows: z.number().int().positive(),
+  maxLength: z.number().int().positive(),
+});
+
+const metadataSchema = z
+  .object({
+    format: z.literal(1),
+    hidden: z.number().int().positive(),
+    layers: z.number().int().positive(),
+    heads: z.number().int().positive(),
+    intermediate: z.number().int().positive(),
+    vocabSize: z.number().int().positive(),
+    maxPositions: z.number().int().positive(),
+    maxLength: z.number().int().positive(),
+    pooling: z.enum(['cls', 'mean']),
+    source: z.string().optional(),
+    dtypes: z.record(
+      z.string(),
+      z.object({ file: z.string().min(1), bytes: z.number().int().nonnegative(), externalData: z.string().min(1).optional() }),
+    ),
+    edge: edgeSchema.optional(),
+  })
+  .loose();
+
+export function r2Name(key: string): string {
+  return `r2://MODELS/${key}`;
+}
+
+/** corom.json, vocab.txt and tokenizer_config.json; `prefix` is "" or ends in "/". */
+export async function readModelDescription(bucket: R2Bucket, prefix: string, dtype: Dtype): Promise<ModelDescription> {
+  const metaKey = `${prefix}corom.json`;
+  const [metaText, vocabText, tokenizerConfigText] = await Promise.all([
+    readText(bucket, metaKey),
+    readText(bucket, `${prefix}vocab.txt`),
+    readOptionalText(bucket, `${prefix}tokenizer_config.json`),
+  ]);
+  const parsed = metadataSchema.safeParse(parseJson(metaText, metaKey));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelFileError(r2Name(metaKey), `not a corom.json this version understands (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
+  }
+  const meta = parsed.data as ConvertedMetadata;
+  if (meta.dtypes[dtype] === undefined) {
+    throw new ModelFileError(
+      r2Name(metaKey),
+      `the folder has no ${dtype} model (has: ${Object.keys(meta.dtypes).join(', ') || 'none'}); set MODEL_DTYPE or upload model.${dtype}.onnx`,
+    );
+  }
+  const configKey = `${prefix}tokenizer_config.json`;
+  return {
+    meta,
+    vocabText,
+    ...(tokenizerConfigText !== undefined ? { tokenizerConfig: asObject(parseJson(tokenizerConfigText, configKey), configKey) } : {}),
+  };
+}
+
+/** The ONNX graph and its external data, checked against the byte count corom.json records. */
+export async function readModelArtifact(bucket: R2Bucket, prefix: string, meta: ConvertedMetadata, dtype: Dtype): Promise<ModelArtifact> {
+  const entry = meta.dtypes[dtype]!;
+  const modelKey = `${prefix}${entry.file}`;
+  if (entry.externalData !== undefined && (entry.externalData.includes('/') || entry.externalData.includes('..'))) {
+    throw new ModelFileError(r2Name(`${prefix}corom.json`), `external data "${entry.externalData}" must be a file name in the same folder`);
+  }
+  const dataKey = entry.externalData !== undefined ? `${prefix}${entry.externalData}` : undefined;
+  const [model, data] = await Promise.all([readBytes(bucket, modelKey), dataKey !== undefined ? readBytes(bucket, dataKey) : undefined]);
+  const total = model.byteLength + (data?.byteLength ?? 0);
+  if (total !== entry.bytes) {
+    const what = data ? `${entry.file} + ${entry.externalData} have ${total} bytes together` : `has ${total} bytes`;
+    throw new ModelFileError(r2Name(modelKey), `${what} but corom.json records ${entry.bytes}; upload the folder again`);
+  }
+  return { model, ...(data && entry.externalData ? { externalData: { path: entry.externalData, data } } : {}) };
+}
+
+async function readText(bucket: R2Bucket, key: string): Promise<string> {
+  return (await getRequired(bucket, key)).text();
+}
+
+async function readOptionalText(bucket: R2Bucket, key: string): Promise<string | undefined> {
+  const object = await bucket.get(key);
+  return object === null ? undefined : object.text();
+}
+
+async function readBytes(bucket: R2Bucket, key: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await getRequired(bucket, key)).arrayBuffer());
+}
+
+async function getRequired(bucket: R2Bucket, key: string): Promise<R2ObjectBody> {
+  const object = await bucket.get(key);
+  if (object === null) {
+    throw new ModelFileError(r2Name(key), 'not found in the MODELS bucket (upload the converted folder with `corom upload-r2`; see docs/edge.md)');
+  }
+  return object;
+}
+
+function parseJson(text: string, key: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ModelFileError(r2Name(key), 'is not valid JSON');
+  }
+}
+
+function asObject(value: unknown, key: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ModelFileError(r2Name(key), 'is not a JSON object');
+  return value as Record<string, unknown>;
+}

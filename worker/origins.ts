@@ -1,0 +1,269 @@
+/**
+ * GPU-backed (or any) `corom serve` origins in front of the in-isolate backend. A request for
+ * model M is forwarded with its path and body to the next origin in round-robin order that is
+ *
+ *   - not cut off by its circuit breaker (worker/circuit-breaker.ts),
+ *   - healthy: GET /ready answered 200 within the last ORIGIN_HEALTH_MS, and
+ *   - verified to serve M: its GET /v1/models lists M's id with M's dimensions,
+ *
+ * and each attempt has a deadline. A network error, a timeout or a server-side answer (5xx,
+ * 429, 401/403, unknown model) counts against that origin and the next one is tried; a 4xx about
+ * the request itself (400, 413, 415) is the answer, since every origin would say the same. When no
+ * origin answers, the caller falls back to the in-isolate backend. All state is per isolate.
+ */
+import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
+import type { OriginConfig } from './config.js';
+
+export interface ExpectedModel {
+  id: string;
+  dimensions: number;
+}
+
+export type ForwardOutcome =
+  | { kind: 'answered'; origin: string; response: Response }
+  /**
+   * Why each origin was not used, e.g. "https://gpu1: timed out after 10000 ms"; `attempted`
+   * counts the origins that were asked and failed (not those skipped for an open circuit or
+   * another model).
+   */
+  | { kind: 'unavailable'; reasons: string[]; attempted: number };
+
+export interface OriginStatus {
+  url: string;
+  breaker: BreakerState;
+  consecutiveFailures: number;
+  /** Model ids (and dimensions) the last successful check found, and when. */
+  models?: Record<string, number>;
+  checkedAt?: string;
+  lastError?: string;
+  answered: number;
+  failed: number;
+}
+
+/** Request statuses an origin returns for the request itself: any origin would answer the same. */
+const REQUEST_ERRORS = new Set([400, 413, 415, 422]);
+/** Response headers passed on to the client from an origin's answer. */
+const FORWARDED_HEADERS = ['content-type', 'x-request-id', 'retry-after'];
+
+interface Verification {
+  checkedAt: number;
+  models: Map<string, number>;
+}
+
+class Origin {
+  readonly breaker: CircuitBreaker;
+  verification: Verification | undefined;
+  /** The verification whose model mismatch was already logged (logged once per check). */
+  mismatchLogged: Verification | undefined;
+  checking = false;
+  lastError: string | undefined;
+  answered = 0;
+  failed = 0;
+
+  constructor(
+    readonly url: string,
+    config: OriginConfig,
+    now: () => number,
+  ) {
+    this.breaker = new CircuitBreaker({ failureThreshold: config.failureThreshold, retryAfterMs: config.retryAfterMs }, now);
+  }
+}
+
+class OriginFailure extends Error {}
+
+export class OriginPool {
+  private readonly origins: Origin[];
+  private next = 0;
+
+  constructor(
+    private readonly config: OriginConfig,
+    private readonly now: () => number = Date.now,
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    this.origins = config.urls.map((url) => new Origin(url, config, now));
+  }
+
+  get size(): number {
+    return this.origins.length;
+  }
+
+  /** Forwards `body` to `path` on the first origin (round robin) that is up and serves `model`. */
+  async forward(path: string, body: Uint8Array<ArrayBuffer>, headers: Headers, model: ExpectedModel): Promise<ForwardOutcome> {
+    const reasons: string[] = [];
+    let attempted = 0;
+    const count = this.origins.length;
+    const start = this.next;
+    this.next = (this.next + 1) % Math.max(count, 1);
+    for (let k = 0; k < count; k++) {
+      const origin = this.origins[(start + k) % count]!;
+      if (!origin.breaker.tryAcquire()) {
+        reasons.push(`${origin.url}: circuit open after ${origin.breaker.consecutiveFailures} failures (${origin.lastError ?? 'no detail'})`);
+        continue;
+      }
+      try {
+        // A half-open trial re-checks the origin first: it may have come back with another model.
+        const verification = await this.verified(origin, origin.breaker.state === 'half-open');
+        const dims = verification.models.get(model.id);
+        if (dims !== model.dimensions) {
+          origin.breaker.release();
+          const reason =
+            `${origin.url}: ` +
+            (dims === undefined ? `does not serve '${model.id}' (serves ${[...verification.models.keys()].join(', ') || 'nothing'})` : `serves '${model.id}' with ${dims} dimensions, not ${model.dimensions}`);
+          if (origin.mismatchLogged !== verification) {
+            origin.mismatchLogged = verification;
+            this.log(`origin ${reason}; not used for it`);
+          }
+          reasons.push(reason);
+          continue;
+        }
+        const response = await this.post(origin, path, body, headers);
+        origin.breaker.success();
+        origin.answered++;
+        return { kind: 'answered', origin: origin.url, response };
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        attempted++;
+        this.fail(origin, reason);
+        reasons.push(`${origin.url}: ${reason}`);
+      }
+    }
+    return { kind: 'unavailable', reasons, attempted };
+  }
+
+  /**
+   * Whether some origin is usable for `model` right now (for /ready): checks origins whose
+   * verification is missing or stale, skipping open circuits.
+   */
+  async serves(model: ExpectedModel): Promise<boolean> {
+    for (const origin of this.origins) {
+      if (origin.breaker.state !== 'closed') continue;
+      try {
+        const verification = await this.verified(origin, false);
+        if (verification.models.get(model.id) === model.dimensions) return true;
+      } catch (error) {
+        this.fail(origin, error instanceof Error ? error.message : String(error));
+      }
+    }
+    return false;
+  }
+
+  status(): OriginStatus[] {
+    return this.origins.map((o) => ({
+      url: o.url,
+      breaker: o.breaker.state,
+      consecutiveFailures: o.breaker.consecutiveFailures,
+      ...(o.verification
+        ? { models: Object.fromEntries(o.verification.models), checkedAt: new Date(o.verification.checkedAt).toISOString() }
+        : {}),
+      ...(o.lastError ? { lastError: o.lastError } : {}),
+      answered: o.answered,
+      failed: o.failed,
+    }));
+  }
+
+  private fail(origin: Origin, reason: string): void {
+    const wasClosed = origin.breaker.state === 'closed';
+    origin.breaker.failure();
+    origin.failed++;
+    origin.lastError = reason;
+    // Forget what it served: whatever comes back on that address is checked again before use.
+    origin.verification = undefined;
+    if (wasClosed && origin.breaker.state !== 'closed') this.log(`origin ${origin.url} circuit opened: ${reason}`);
+  }
+
+  /**
+   * The origin's last check if fresh, else a new one. While another request re-checks a stale
+   * origin, the previous result stays in use (no request waits for a check it does not need).
+   */
+  private async verified(origin: Origin, force: boolean): Promise<Verification> {
+    const current = origin.verification;
+    const fresh = current !== undefined && this.now() - current.checkedAt < this.config.healthTtlMs;
+    if (current && !force && (fresh || origin.checking)) return current;
+    origin.checking = true;
+    try {
+      const ready = await this.request(origin, '/ready', { method: 'GET' });
+      if (ready.status !== 200) throw new OriginFailure(`GET /ready answered ${ready.status}${await errorDetail(ready)}`);
+      await ready.body?.cancel();
+      const listing = await this.request(origin, '/v1/models', { method: 'GET' });
+      if (listing.status !== 200) throw new OriginFailure(`GET /v1/models answered ${listing.status}${await errorDetail(listing)}`);
+      const verification = { checkedAt: this.now(), models: parseModelList(await listing.json().catch(() => undefined)) };
+      origin.verification = verification;
+      return verification;
+    } finally {
+      origin.checking = false;
+    }
+  }
+
+  private async post(origin: Origin, path: string, body: Uint8Array<ArrayBuffer>, headers: Headers): Promise<Response> {
+    const response = await this.request(origin, path, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': headers.get('content-type') ?? 'application/json', ...requestIdHeader(headers) },
+    });
+    if (response.ok || REQUEST_ERRORS.has(response.status)) {
+      const forwarded = new Headers();
+      for (const name of FORWARDED_HEADERS) {
+        const value = response.headers.get(name);
+        if (value !== null) forwarded.set(name, value);
+      }
+      return new Response(response.body, { status: response.status, headers: forwarded });
+    }
+    const detail = await errorDetail(response);
+    throw new OriginFailure(`POST ${path} answered ${response.status}${detail}`);
+  }
+
+  /** One HTTP exchange with the deadline; the API key replaces whatever the client sent. */
+  private async request(origin: Origin, path: string, init: { method: string; body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> }): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
+    // The deadline ends when the response head arrives: corom serve sends its JSON body in one go
+    // right after, and a deadline on the streamed body would cut answers that already succeeded.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.config.timeoutMs);
+    try {
+      return await fetch(`${origin.url}${path}`, {
+        method: init.method,
+        headers,
+        ...(init.body ? { body: init.body } : {}),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      if (timedOut) throw new OriginFailure(`${init.method} ${path} timed out after ${this.config.timeoutMs} ms`);
+      throw new OriginFailure(`${init.method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function requestIdHeader(headers: Headers): Record<string, string> {
+  const id = headers.get('x-request-id');
+  return id ? { 'x-request-id': id } : {};
+}
+
+/** ` (message)` from an OpenAI-shaped error body, if there is one; never more than a line. */
+async function errorDetail(response: Response): Promise<string> {
+  const text = await response.text().catch(() => '');
+  try {
+    const message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    return typeof message === 'string' ? ` (${message.slice(0, 200)})` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** id -> dimensions from an OpenAI model list with corom's `dimensions` field. */
+function parseModelList(body: unknown): Map<string, number> {
+  const data = (body as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) throw new OriginFailure('GET /v1/models did not answer an OpenAI model list');
+  const models = new Map<string, number>();
+  for (const card of data) {
+    const { id, dimensions } = (card ?? {}) as { id?: unknown; dimensions?: unknown };
+    if (typeof id === 'string' && typeof dimensions === 'number') models.set(id, dimensions);
+  }
+  return models;
+}
