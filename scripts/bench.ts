@@ -9,7 +9,8 @@
  *   5. achieved GOP/s of the engine vs the peak of one large MatMul in the same runtime.
  * Every figure is the median of --runs runs with min-max. Writes docs/benchmarks.md and .json.
  *
- *   node --import tsx scripts/bench.ts [--quick] [--runs N] [--texts N] [--threads N] [--out DIR]
+ *   node --import tsx scripts/bench.ts [--quick] [--runs N] [--texts N] [--wasm-texts N] [--threads N]
+ *                                      [--sections engine,wasm,http,tokenizer,roofline] [--out DIR]
  *
  * --quick: the tiny fixture model, few texts, one run: a smoke run of every section (npm test runs
  * it so the script never rots; its numbers mean nothing).
@@ -42,6 +43,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     model: { type: 'string' },
     sections: { type: 'string' },
+    'wasm-texts': { type: 'string' },
   },
 });
 const quick = flags.quick!;
@@ -142,7 +144,7 @@ if (sections.has('engine')) {
 // --- 2. WASM vs native, one thread each ------------------------------------------------------
 if (sections.has('wasm')) {
   log('wasm vs native, one thread ...');
-  const subset = mixed.slice(0, quick ? mixed.length : 256);
+  const subset = mixed.slice(0, Number(flags['wasm-texts'] ?? (quick ? mixed.length : 96)));
   const subsetTokens = subset.reduce((s, t) => s + tokenizer.encode(t, 128).length, 0);
   const subsetOps = paddedOps(subset.map((t) => tokenizer.encode(t, 128).length));
   const native = await loadEngine({ model: converted, threads: 1 });

@@ -30,6 +30,12 @@ export interface LoadEngineOptions {
   cacheDir?: string;
   /** One-line notices (conversion, CUDA fallback). */
   log?: (line: string) => void;
+  /**
+   * node backend: run inference in a worker thread. onnxruntime-node computes on the calling
+   * thread, so without it every batch blocks the event loop (servers need this; see
+   * src/runtime/ort-node-thread.ts).
+   */
+  thread?: boolean;
 }
 
 export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
@@ -62,7 +68,9 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
             optional({ limits: options.limits }),
             entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
           )
-        : await (await import('../runtime/ort-node.js')).createNativeEmbedder(
+        : await (options.thread
+            ? (await import('../runtime/ort-node-thread.js')).createThreadedNativeEmbedder
+            : (await import('../runtime/ort-node.js')).createNativeEmbedder)(
             modelPath,
             info,
             optional({ threads: options.threads, device: options.device, limits: options.limits, warn: options.log }),

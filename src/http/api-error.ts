@@ -53,6 +53,14 @@ function defaultType(status: number): ApiErrorType {
   return 'invalid_request_error';
 }
 
+/**
+ * nginx's 499 "client closed request": the answer to a request whose client went away before it
+ * was answered. Nobody receives it; it keeps such requests out of the 5xx counts.
+ */
+export function clientClosedRequest(): ApiError {
+  return new ApiError(499 as ContentfulStatusCode, 'The client closed the connection before the request was answered', { code: 'client_closed_request' });
+}
+
 /** A 400 about one request field; `param` names it the way the client wrote it, e.g. `input[3]`. */
 export function invalidParam(param: string, message: string, code = 'invalid_parameter'): ApiError {
   return new ApiError(400, message, { param, code });

@@ -2,7 +2,7 @@
  * The corom-edge HTTP service as one Hono app, runtime-neutral: Web-standard Request/Response
  * only, so the Node server (src/node) and the Cloudflare Worker (worker/) both serve it.
  *
- * Middleware order: request id -> metrics -> CORS -> auth -> body limit -> routes. Every
+ * Middleware order: request id -> metrics -> CORS -> auth -> load shedding -> body limit -> routes. Every
  * failure, thrown anywhere, ends in onError / notFound and leaves in OpenAI's error shape with
  * the request id header.
  */
@@ -12,9 +12,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
-import { ApiError } from './api-error.js';
+import { ApiError, clientClosedRequest } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { bearerAuth } from './middleware/auth.js';
+import { shedWhenFull } from './middleware/load-shedding.js';
 import { requestMetrics } from './middleware/request-metrics.js';
 import { ServiceMetrics } from './metrics.js';
 import { ModelRegistry } from './model-registry.js';
@@ -31,6 +32,9 @@ import { newRouter, type Service } from './service.js';
 
 /** Routes that never ask for an API key (probes and documentation). */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/', '/health', '/ready', '/docs', '/openapi.json']);
+
+/** Routes whose requests go through a model queue (refused early with 429 when every queue is full). */
+const INFERENCE_PATHS: ReadonlySet<string> = new Set(['/v1/embeddings', '/v1/rerank', '/v1/sentence-embedding']);
 
 export type CoromApp = OpenAPIHono<AppEnv>;
 
@@ -50,6 +54,16 @@ function fromHttpException(err: HTTPException): ApiError {
     });
   }
   return new ApiError(err.status === 413 ? 413 : 400, err.message || 'Bad request');
+}
+
+/**
+ * True when reading the body failed because the client disconnected mid-request (Node's
+ * `Error: aborted` with code ECONNRESET from the body stream, or a parse failure of a request
+ * whose signal is already aborted).
+ */
+function clientClosed(err: Error, c: Context<AppEnv>): boolean {
+  if ((err as { code?: unknown }).code === 'ECONNRESET') return true;
+  return err instanceof HTTPException && c.req.raw.signal?.aborted === true;
 }
 
 /** Compiled `/v1/models/:id`-style templates, to tell 405 (known path, wrong method) from 404. */
@@ -97,6 +111,7 @@ export function createApp(appOptions: AppOptions): CoromApp {
     );
   }
   app.use(bearerAuth(options.apiKeys, OPEN_PATHS));
+  app.use(shedWhenFull(models, INFERENCE_PATHS));
   app.use(
     bodyLimit({
       maxSize: options.limits.maxBodyBytes,
@@ -151,6 +166,10 @@ export function createApp(appOptions: AppOptions): CoromApp {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return respond(c, err);
+    if (clientClosed(err, c)) {
+      // Nobody reads this answer; keep it out of the 5xx counts and the internal-error log.
+      return respond(c, clientClosedRequest());
+    }
     if (err instanceof HTTPException) return respond(c, fromHttpException(err));
     const id = c.get('requestId') ?? 'unknown';
     options.log(`internal error (request id ${id}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

@@ -9,8 +9,10 @@
  *
  * Admission is bounded: at most `maxQueue` groups may be waiting or running; one more is
  * refused at once (QueueFullError, HTTP 429) rather than queued into a timeout. Each group has a
- * deadline (QueueTimeoutError, HTTP 503). If a batch's inference throws, only the groups with a
- * sequence in that batch fail (BatchFailedError); the batcher keeps going.
+ * deadline (QueueTimeoutError, HTTP 503), and may carry an AbortSignal: a request whose client
+ * went away stops waiting and its queued sequences are never computed. If a batch's inference
+ * throws, only the groups with a sequence in that batch fail (BatchFailedError); the batcher keeps
+ * going.
  *
  * With `enabled: false` every group runs alone as one batch (for benchmarks), still FIFO and
  * still bounded.
@@ -69,6 +71,14 @@ export class QueueTimeoutError extends Error {
   }
 }
 
+/** The request's signal aborted (its client went away) before it was answered. */
+export class RequestAbortedError extends Error {
+  constructor() {
+    super('the request was abandoned by its client');
+    this.name = 'RequestAbortedError';
+  }
+}
+
 export class BatchFailedError extends Error {
   constructor(cause: unknown) {
     super('inference failed for a batch this request was part of', { cause });
@@ -88,6 +98,8 @@ interface Group<I, O> {
   resolve(results: O[]): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Removes the abort listener. */
+  unlisten: (() => void) | undefined;
 }
 
 interface Entry<I, O> {
@@ -156,14 +168,21 @@ export class DynamicBatcher<I, O> {
     return this.admitted;
   }
 
+  /** True when `submit` would refuse a request now (QueueFullError). */
+  get full(): boolean {
+    return this.admitted >= this.config.maxQueue;
+  }
+
   /**
    * Queues a request's sequences and resolves with one output per item, in order.
    * Rejects with QueueFullError at once when full, QueueTimeoutError after `timeoutMs`,
-   * BatchFailedError when a batch holding one of its sequences failed.
+   * BatchFailedError when a batch holding one of its sequences failed, RequestAbortedError when
+   * `signal` aborts first (its sequences still waiting are dropped, not computed).
    */
-  submit(items: readonly I[], options: { timeoutMs?: number; tag?: string } = {}): Promise<O[]> {
+  submit(items: readonly I[], options: { timeoutMs?: number; tag?: string; signal?: AbortSignal } = {}): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
-    if (this.admitted >= this.config.maxQueue) return Promise.reject(new QueueFullError(this.config.maxQueue));
+    if (options.signal?.aborted) return Promise.reject(new RequestAbortedError());
+    if (this.full) return Promise.reject(new QueueFullError(this.config.maxQueue));
     return new Promise<O[]>((resolve, reject) => {
       const group: Group<I, O> = {
         items,
@@ -175,12 +194,19 @@ export class DynamicBatcher<I, O> {
         resolve,
         reject,
         timer: undefined,
+        unlisten: undefined,
       };
       this.admitted++;
       this.waitingSequences += items.length;
       if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
         const timeoutMs = options.timeoutMs;
         group.timer = setTimeout(() => this.settle(group, new QueueTimeoutError(timeoutMs)), timeoutMs);
+      }
+      const signal = options.signal;
+      if (signal) {
+        const onAbort = (): void => this.settle(group, new RequestAbortedError());
+        signal.addEventListener('abort', onAbort, { once: true });
+        group.unlisten = () => signal.removeEventListener('abort', onAbort);
       }
       if (this.config.enabled) {
         items.forEach((item, index) => {
@@ -332,6 +358,7 @@ export class DynamicBatcher<I, O> {
     if (group.settled) return;
     group.settled = true;
     if (group.timer !== undefined) clearTimeout(group.timer);
+    group.unlisten?.();
     this.admitted--;
     // Sequences still in the buckets are dropped lazily when they reach a bucket's head.
     this.waitingSequences -= group.queued;

@@ -3,8 +3,8 @@
  * batcher and turns batcher failures into the service's HTTP errors. Routes hand it texts or
  * token ids and get raw vectors plus per-input token counts back, in request order.
  */
-import { ApiError, invalidParam } from './api-error.js';
-import { BatchFailedError, DynamicBatcher, QueueFullError, QueueTimeoutError, type BatchReport, type BatcherConfig } from './batcher.js';
+import { ApiError, clientClosedRequest, invalidParam } from './api-error.js';
+import { BatchFailedError, DynamicBatcher, QueueFullError, QueueTimeoutError, RequestAbortedError, type BatchReport, type BatcherConfig } from './batcher.js';
 import type { ServedModel, TextModel, TokenModel } from './served-model.js';
 import { completeSequences } from './token-input.js';
 
@@ -17,6 +17,8 @@ export interface EmbedResult {
 export interface SubmitOptions {
   timeoutMs: number;
   requestId: string;
+  /** The request's signal: when its client goes away, its queued work is dropped. */
+  signal?: AbortSignal;
 }
 
 type TextOutput = { vector: Float32Array; tokens: number };
@@ -55,6 +57,20 @@ export class ModelRunner {
     return this.model.kind === 'tokens';
   }
 
+  /** True when a request would be refused with 429 now; checked before tokenizing, which is wasted work then. */
+  get full(): boolean {
+    return (this.tokenBatcher ?? this.textBatcher)?.full ?? false;
+  }
+
+  /** The 429 of a full queue. */
+  overloaded(): ApiError {
+    const maxQueue = (this.tokenBatcher ?? this.textBatcher)!.config.maxQueue;
+    return new ApiError(429, `Model '${this.id}' is overloaded: ${maxQueue} requests are already queued. Retry after a short wait.`, {
+      code: 'queue_full',
+      headers: { 'Retry-After': '1' },
+    });
+  }
+
   get queue(): { sequences: number; requests: number } {
     const batcher = this.tokenBatcher ?? this.textBatcher;
     return { sequences: batcher?.queuedSequences ?? 0, requests: batcher?.pendingRequests ?? 0 };
@@ -67,6 +83,7 @@ export class ModelRunner {
   }
 
   async embedTexts(texts: readonly string[], options: SubmitOptions): Promise<EmbedResult> {
+    if (this.full) throw this.overloaded();
     if (this.model.kind === 'tokens') {
       const sequences = this.model.tokenize(texts);
       const vectors = await this.submit(this.tokenBatcher!, sequences, options);
@@ -79,6 +96,7 @@ export class ModelRunner {
   /** Token-id input: validated against the vocabulary, wrapped in [CLS] ... [SEP], truncated. */
   async embedTokenIds(sequences: readonly (readonly number[])[], field: { name: string; nested: boolean }, options: SubmitOptions): Promise<EmbedResult> {
     const model = this.tokenModel(field.name);
+    if (this.full) throw this.overloaded();
     const param = (i: number): string => (field.nested ? `${field.name}[${i}]` : field.name);
     const complete = completeSequences(sequences, { vocabSize: model.info.vocabSize, maxLength: model.info.maxLength, cls: model.special.cls, sep: model.special.sep }, param);
     const vectors = await this.submit(this.tokenBatcher!, complete, options);
@@ -94,14 +112,10 @@ export class ModelRunner {
 
   private async submit<I, O>(batcher: DynamicBatcher<I, O>, items: readonly I[], options: SubmitOptions): Promise<O[]> {
     try {
-      return await batcher.submit(items, { timeoutMs: options.timeoutMs, tag: options.requestId });
+      return await batcher.submit(items, { timeoutMs: options.timeoutMs, tag: options.requestId, ...(options.signal ? { signal: options.signal } : {}) });
     } catch (err) {
-      if (err instanceof QueueFullError) {
-        throw new ApiError(429, `Model '${this.id}' is overloaded: ${err.maxQueue} requests are already queued. Retry after a short wait.`, {
-          code: 'queue_full',
-          headers: { 'Retry-After': '1' },
-        });
-      }
+      if (err instanceof QueueFullError) throw this.overloaded();
+      if (err instanceof RequestAbortedError) throw clientClosedRequest();
       if (err instanceof QueueTimeoutError) {
         throw new ApiError(503, `Model '${this.id}' did not answer within ${err.timeoutMs} ms (the server is busy). Retry later or send fewer inputs.`, {
           type: 'timeout_error',

@@ -2,6 +2,10 @@
  * Serves a fetch handler (the Hono app) on Node via @hono/node-server, with a graceful close:
  * stop accepting, let in-flight requests finish (bounded by a drain timeout), then drop the
  * remaining idle keep-alive sockets.
+ *
+ * Slow clients are bounded: headers must arrive within `headersTimeoutMs` and the whole request
+ * within `requestTimeoutMs` (Node answers 408 and closes the socket). Node's own defaults (60 s and
+ * 300 s, checked only every 30 s) let a slowloris client hold a socket for up to 5.5 minutes.
  */
 import { createAdaptorServer } from '@hono/node-server';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -30,8 +34,33 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export async function listen(handler: FetchHandler, options: { host: string; port: number }): Promise<RunningServer> {
-  const server = createAdaptorServer({ fetch: (request: Request) => handler.fetch(request) }) as Server;
+/** Headers arrive in one packet from any real client; 10 s is generous. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** The whole request, body included: the default 4 MiB body limit at ~1 Mbit/s takes ~35 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Time to receive the request headers (default DEFAULT_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs?: number;
+  /** Time to receive the whole request (default DEFAULT_REQUEST_TIMEOUT_MS); not the time to answer it. */
+  requestTimeoutMs?: number;
+}
+
+export async function listen(handler: FetchHandler, options: ListenOptions): Promise<RunningServer> {
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node refuses headersTimeout > requestTimeout.
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
+  const server = createAdaptorServer({
+    fetch: (request: Request) => handler.fetch(request),
+    serverOptions: {
+      headersTimeout,
+      requestTimeout,
+      // Both timeouts are enforced by a sweep at this interval (Node's default: every 30 s).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+  }) as Server;
   let inFlight = 0;
   let draining = false;
   let onIdle: (() => void) | undefined;

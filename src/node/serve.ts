@@ -51,6 +51,8 @@ async function loadServedEngine(config: ServeConfig, io: ServeIO, log: (line: st
     ...(config.maxLength ? { maxLength: config.maxLength } : {}),
     ...(id ? { id } : {}),
     log,
+    // Inference off the event loop: /health, 429s and the drain keep answering while a batch runs.
+    thread: true,
   });
 }
 

@@ -45,15 +45,22 @@ import { convertCheckpoint } from '../../src/onnx/convert.js';
 import type { Dtype } from '../../src/engine/types.js';
 
 let convertedDir: string | undefined;
-const converted = new Map<Dtype, Promise<unknown>>();
+let conversions: Promise<unknown> = Promise.resolve();
+const converted = new Set<Dtype>();
 
-/** The fixture converted (once per test process) into a temp folder, for the dtypes asked. */
+/**
+ * The fixture converted (once per test process) into a temp folder, for the dtypes asked.
+ * Conversions run one after another: each rewrites the folder's corom.json, so concurrent ones
+ * would race on it.
+ */
 export async function convertedFixture(...dtypes: Dtype[]): Promise<string> {
   convertedDir ??= mkdtempSync(join(tmpdir(), 'corom-fixture-'));
   const dir = convertedDir;
   for (const dtype of dtypes.length ? dtypes : (['fp32'] as Dtype[])) {
-    if (!converted.has(dtype)) converted.set(dtype, convertCheckpoint(FIXTURE_DIR, dir, { dtype }));
+    if (converted.has(dtype)) continue;
+    converted.add(dtype);
+    conversions = conversions.then(() => convertCheckpoint(FIXTURE_DIR, dir, { dtype }));
   }
-  await Promise.all([...converted.values()]);
+  await conversions;
   return dir;
 }

@@ -28,7 +28,7 @@ export function embeddingsRouter(service: Service) {
     if (body.dimensions != null && body.dimensions > hidden) {
       throw invalidParam('dimensions', `dimensions must be an integer between 1 and ${hidden} for model '${runner.id}', got ${body.dimensions}`);
     }
-    const submit = { timeoutMs: service.options.limits.requestTimeoutMs, requestId: c.get('requestId') };
+    const submit = { timeoutMs: service.options.limits.requestTimeoutMs, requestId: c.get('requestId'), signal: c.req.raw.signal };
     const input = body.input;
     const result =
       typeof input === 'string'

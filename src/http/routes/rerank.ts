@@ -26,6 +26,7 @@ export function rerankRouter(service: Service) {
     const { vectors, tokenCounts } = await runner.embedTexts([body.query, ...documents], {
       timeoutMs: service.options.limits.requestTimeoutMs,
       requestId: c.get('requestId'),
+      signal: c.req.raw.signal,
     });
     const [query, ...docs] = vectors.map((v) => shapeVector(v, { normalize: true }));
     const ranked = docs

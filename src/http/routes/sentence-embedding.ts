@@ -29,7 +29,11 @@ export function sentenceEmbeddingRouter(service: Service) {
     if (texts.length > maxInputs) {
       throw invalidParam('input', `input holds ${texts.length} sentences in all; at most ${maxInputs} are allowed per request`);
     }
-    const { vectors } = await runner.embedTexts(texts, { timeoutMs: service.options.limits.requestTimeoutMs, requestId: c.get('requestId') });
+    const { vectors } = await runner.embedTexts(texts, {
+      timeoutMs: service.options.limits.requestTimeoutMs,
+      requestId: c.get('requestId'),
+      signal: c.req.raw.signal,
+    });
     const scores = vectors.slice(1).map((v) => dot(vectors[0], v));
     return c.json({ text_embedding: vectors.map(toJsonFloats), scores }, 200);
   });
