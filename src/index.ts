@@ -1,1 +1,19 @@
-export {};
+/**
+ * corom-edge's library entry (Node). The runtime-neutral pieces (tokenizer, Engine, the Hono app)
+ * are safe to bundle for Workers; loadEngine, the converter and the hub client use node: APIs.
+ * LangChain integrations are the `corom-edge/langchain` subpath.
+ */
+export { Engine, pipelineOutput } from './engine/engine.js';
+export { loadEngine, type LoadEngineOptions } from './engine/load.js';
+export { cosine, dot, normalized } from './engine/vectors.js';
+export { BACKENDS, DTYPES, type BackendName, type Dtype, type Embedder, type ModelInfo, type PipelineInput, type PipelineOutput, type Pooling } from './engine/types.js';
+export { WordPieceTokenizer } from './tokenizer/wordpiece.js';
+export { loadTokenizer } from './tokenizer/load.js';
+export { convertCheckpoint, type ConvertOptions, type ConvertResult, type ConvertedMetadata } from './onnx/convert.js';
+export { createApp, servedEngine, type AppOptions, type ServedModel } from './http/index.js';
+export { resolveDefaultModel } from './hub/resolve.js';
+export { fetchModel } from './hub/fetch-model.js';
+export { KNOWN_MODELS, findKnownModel } from '../models/registry.js';
+export { BM25Index } from './eval/bm25.js';
+export { reciprocalRankFusion } from './eval/fusion.js';
+export { CoromError, ModelFileError, UsageError } from './errors.js';
