@@ -173,7 +173,9 @@ export async function convertMissing(
     if (present.includes(dtype) && (await stampOf(onnxDir)) === stamp) continue;
     progress.note(`converting ${manifest.hubId} to ${modelFileName(dtype)} ...`);
     const started = performance.now();
-    const result = await convertCheckpoint(sourceDir, onnxDir, { dtype, pooling: 'cls' }, stamp);
+    // The q4 edge artifact keeps its weights in ONNX external data: onnxruntime-web then needs far
+    // less memory to load it (docs/edge-memory.md), which is what decides whether it fits a Worker.
+    const result = await convertCheckpoint(sourceDir, onnxDir, { dtype, pooling: 'cls', externalData: dtype === 'q4' }, stamp);
     progress.note(`  wrote ${result.modelPath} (${formatBytes(result.bytes)}) in ${formatDuration((performance.now() - started) / 1000)}`);
     converted.push(dtype);
   }

@@ -125,6 +125,7 @@ describe('corom upload-r2', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout.trim().split('\n')).toEqual([
       `wrangler r2 object put my-models/models/corom-base/model.q4.onnx --file ${onnx}/model.q4.onnx --content-type application/octet-stream --remote`,
+      `wrangler r2 object put my-models/models/corom-base/model.q4.onnx.data --file ${onnx}/model.q4.onnx.data --content-type application/octet-stream --remote`,
       `wrangler r2 object put my-models/models/corom-base/vocab.txt --file ${onnx}/vocab.txt --content-type 'text/plain; charset=utf-8' --remote`,
       `wrangler r2 object put my-models/models/corom-base/corom.json --file ${onnx}/corom.json --content-type application/json --remote`,
     ]);
@@ -137,7 +138,7 @@ describe('corom upload-r2', () => {
     const run = await corom(['upload-r2', '--key', 'edge/v1', '--local'], { COROM_WRANGLER: fake });
     expect(run.code, run.stderr).toBe(0);
     const calls = (await readFile(log, 'utf8')).trim().split('\n');
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(4);
     expect(calls[0]).toBe(`r2 object put corom-models/edge/v1/model.q4.onnx --file ${onnx}/model.q4.onnx --content-type application/octet-stream --local`);
 
     const failing = path.join(home, 'failing-wrangler.sh');

@@ -8,24 +8,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { convertCheckpoint } from '../../src/onnx/convert.js';
 import { fakeAiVector, unit } from './fake-ai.js';
 import { startFakeAi, startWorkerd, type WorkerdWorker } from './workerd-harness.js';
+import { EXPECTED, FIXTURE_DIR, type ExpectedCase } from '../helpers/fixture.js';
 
-interface ExpectedCase {
-  name: string;
-  source_sentence: string[];
-  sentences_to_compare?: string[];
-  input_ids: number[][];
-  text_embedding: number[][];
-  scores: number[];
-}
-
-const FIXTURE = fileURLToPath(new URL('../fixtures/tiny-bert/', import.meta.url));
-const cases = JSON.parse(await readFile(join(FIXTURE, 'expected.json'), 'utf8')) as ExpectedCase[];
+const FIXTURE = FIXTURE_DIR;
+const cases = EXPECTED;
 const KEY = 'edge-test-key';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const BGE = '@cf/baai/bge-small-en-v1.5';

@@ -11,24 +11,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { convertCheckpoint } from '../../src/onnx/convert.js';
 import { startCoromServe, startStallingOrigin, type CoromOrigin, type StallingOrigin } from './origin-process.js';
 import { startWorkerd, type WorkerdWorker } from './workerd-harness.js';
+import { EXPECTED, FIXTURE_DIR } from '../helpers/fixture.js';
 
-interface ExpectedCase {
-  name: string;
-  source_sentence: string[];
-  sentences_to_compare?: string[];
-  input_ids: number[][];
-  text_embedding: number[][];
-  scores: number[];
-}
-
-const FIXTURE = fileURLToPath(new URL('../fixtures/tiny-bert/', import.meta.url));
-const cases = JSON.parse(await readFile(join(FIXTURE, 'expected.json'), 'utf8')) as ExpectedCase[];
+const FIXTURE = FIXTURE_DIR;
+const cases = EXPECTED;
 const reference = cases.find((c) => (c.sentences_to_compare?.length ?? 0) >= 2)!;
 const TEXTS = [...reference.source_sentence, ...(reference.sentences_to_compare ?? [])];
 const ORIGIN_KEY = 'origin-secret';
