@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WordPieceTokenizer } from '../src/tokenizer/wordpiece.js';
-import { transformersJsBert } from '../test/tokenizer/transformers-js-bert.js';
+import { transformersJsBert } from './lib/transformers-js-bert.js';
 
 const { values } = parseArgs({
   options: {

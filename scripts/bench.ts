@@ -182,7 +182,7 @@ if (sections.has('http')) {
 // --- 4. tokenizer -----------------------------------------------------------------------------
 if (sections.has('tokenizer')) {
   log('tokenizer ...');
-  const { transformersJsBert } = await import('../test/tokenizer/transformers-js-bert.js');
+  const { transformersJsBert } = await import('./lib/transformers-js-bert.js');
   const { readFile } = await import('node:fs/promises');
   const reference = transformersJsBert(await readFile(join(converted, 'vocab.txt'), 'utf8'));
   const texts = loadCorpus('data/cmrc2018/cmrc2018_dev.json', quick ? 200 : 4000).mixed;

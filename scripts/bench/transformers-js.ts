@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, symlink, writeFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { tokenizerJson } from '../../test/tokenizer/transformers-js-bert.js';
+import { tokenizerJson } from '../lib/transformers-js-bert.js';
 
 export async function transformersJsFolder(converted: string, workDir: string, maxLength: number): Promise<string> {
   const dir = join(workDir, 'transformers-js', 'corom');

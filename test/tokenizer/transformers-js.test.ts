@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { charFlags, CHINESE, DROPPED, NONSPACING_MARK, PUNCTUATION, WHITESPACE } from '../../src/tokenizer/char-classes.js';
 import { WordPieceTokenizer } from '../../src/tokenizer/wordpiece.js';
-import { transformersJsBert } from './transformers-js-bert.js';
+import { transformersJsBert } from '../../scripts/lib/transformers-js-bert.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const vocabText = readFileSync(fixture('../fixtures/tiny-bert/vocab.txt'), 'utf8');
