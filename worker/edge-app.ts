@@ -23,7 +23,7 @@ import { ApiError } from '../src/http/api-error.js';
 import type { AppEnv } from '../src/http/app-env.js';
 import { createApp, OPEN_PATHS, type CoromApp } from '../src/http/app.js';
 import { bearerAuth } from '../src/http/middleware/auth.js';
-import type { ServedModel } from '../src/http/served-model.js';
+import type { ServedModel } from '../src/core/served-model.js';
 import type { EdgeConfig } from './config.js';
 import { embeddingsCacheKey, type EmbedCache } from './embed-cache.js';
 import type { AiBinding, WaitUntil } from './env.js';

@@ -6,7 +6,7 @@
  */
 import type { ModelInfo, Pooling } from '../src/engine/types.js';
 import { UsageError } from '../src/errors.js';
-import type { TextEmbeddings, TextModel } from '../src/http/served-model.js';
+import type { TextEmbeddings, TextModel } from '../src/core/served-model.js';
 import type { AiBinding } from './env.js';
 
 export interface WorkersAiModelSpec {
@@ -68,7 +68,7 @@ export function workersAiModel(ai: AiBinding, spec: WorkersAiModelSpec): TextMod
         vectors.push(...readEmbeddings(spec, await ai.run(spec.id, { text: chunk }), chunk.length));
       }
       // Workers AI reports no token counts; a character count bounded by the max length stands in.
-      return { vectors, tokenCounts: texts.map((text) => Math.min(text.length + 2, spec.maxLength)) };
+      return { vectors, tokenCounts: texts.map((text) => Math.min(text.length + 2, spec.maxLength)), backend: 'workers-ai' };
     },
   };
 }

@@ -5,7 +5,7 @@
 import { ApiError } from './api-error.js';
 import type { BatchReport, BatcherConfig } from './batcher.js';
 import { ModelRunner } from './model-runner.js';
-import type { ServedModel } from './served-model.js';
+import type { ServedModel } from '../core/served-model.js';
 
 type State = { kind: 'loading' } | { kind: 'ready'; runners: Map<string, ModelRunner> } | { kind: 'failed'; reason: string };
 

@@ -5,7 +5,7 @@
  */
 import { ApiError, clientClosedRequest, invalidParam } from './api-error.js';
 import { BatchFailedError, DynamicBatcher, QueueFullError, QueueTimeoutError, RequestAbortedError, type BatchReport, type BatcherConfig } from './batcher.js';
-import type { ServedModel, TextModel, TokenModel } from './served-model.js';
+import type { ServedModel, TextModel, TokenModel } from '../core/served-model.js';
 import { completeSequences } from './token-input.js';
 
 export interface EmbedResult {
@@ -34,7 +34,7 @@ export class ModelRunner {
     this.model = model;
     if (model.kind === 'tokens') {
       this.tokenBatcher = new DynamicBatcher<Int32Array, Float32Array>(config, {
-        run: (sequences) => model.embedTokens(sequences),
+        run: async (sequences) => (await model.embedTokens(sequences)).vectors,
         lengthOf: (sequence) => sequence.length,
         onBatch,
       });

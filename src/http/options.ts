@@ -1,6 +1,6 @@
 /** What createApp takes, its defaults, and their checks. */
 import type { BatcherConfig } from './batcher.js';
-import type { ServedModel } from './served-model.js';
+import type { ServedModel } from '../core/served-model.js';
 
 export interface Limits {
   /** Inputs per request (OpenAI's limit is 2048). */
@@ -88,4 +88,29 @@ export function resolveOptions(options: AppOptions): ResolvedOptions {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/*
+ * CONTRACT (issue 13; the core branch implements these in AppOptions / createApp, the Worker
+ * branch composes with them). Kept here as one type so both branches code against the same shape.
+ *
+ * - `models` also accepts a loader `() => Promise<readonly ServedModel[]>`: called when the app is
+ *   created; when it rejects, /ready and model routes answer 503 with the reason, and the next
+ *   request that needs a model (or /ready) calls it again (one call in flight at a time).
+ * - `middleware`: extra Hono middleware run after request id, metrics, CORS, auth, load shedding
+ *   and the body limit, before the routes (the Worker's edge cache). It may answer a request itself
+ *   (a cache hit): that answer still carries `x-request-id` and is counted by /metrics.
+ * - `readiness`: an extra readiness check; a string is the reason /ready answers 503.
+ * - `info`: extra top-level fields merged into GET /info (the Worker adds `edge`).
+ * - `health`: extra fields for GET /health, shown only when no API keys are configured.
+ * - Model routes set `x-corom-backend` to the backend label(s) of the batches that answered
+ *   (EmbeddedBatch.backend, comma-joined when several), and /metrics counts answers per
+ *   model and backend (`corom_answers_total{model,backend}`).
+ */
+export interface AppHooks {
+  models: readonly ServedModel[] | Promise<readonly ServedModel[]> | (() => Promise<readonly ServedModel[]>);
+  middleware?: readonly import('hono').MiddlewareHandler<import('./app-env.js').AppEnv>[];
+  readiness?: () => Promise<string | undefined>;
+  info?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  health?: () => Record<string, unknown>;
 }

@@ -8,7 +8,7 @@ import { DEFAULT_MODEL_NAME, findKnownModel } from '../../models/registry.js';
 import type { Engine } from '../engine/engine.js';
 import { loadEngine } from '../engine/load.js';
 import { createApp } from '../http/app.js';
-import { servedEngine, type ServedModel } from '../http/served-model.js';
+import { servedEngine, type ServedModel } from '../core/served-model.js';
 import { resolveDefaultModel, resolveModelFolder } from '../hub/resolve.js';
 import { listen, type RunningServer } from './http-server.js';
 import type { ServeConfig } from './serve-config.js';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
 import type { ModelInfo } from '../../src/engine/types.js';
-import type { TextModel, TokenModel } from '../../src/http/served-model.js';
+import type { TextModel, TokenModel } from '../../src/core/served-model.js';
 
 function info(id: string, dimensions = 4): ModelInfo {
   return { id, dimensions, maxLength: 8, pooling: 'cls', dtype: 'fp32', backend: 'test', vocabSize: 1000 };
@@ -25,7 +25,7 @@ function tokenModel(id: string, options: { failOn?: number; delayMs?: number } =
       calls.push([...sequences]);
       if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
       if (options.failOn !== undefined && sequences.some((s) => s.includes(options.failOn!))) throw new Error('/secret/path/model.onnx: kernel failure');
-      return sequences.map((s) => Float32Array.from([s.length, s[1] ?? 0, s.reduce((a, b) => a + b, 0), 1]));
+      return { vectors: sequences.map((s) => Float32Array.from([s.length, s[1] ?? 0, s.reduce((a, b) => a + b, 0), 1])), backend: 'fake' };
     },
   };
 }
@@ -34,7 +34,7 @@ function textModel(id: string): TextModel {
   return {
     kind: 'text',
     info: info(id, 3),
-    embedTexts: async (texts) => ({ vectors: texts.map((t) => Float32Array.from([t.length, 0, 0])), tokenCounts: texts.map((t) => t.length + 2) }),
+    embedTexts: async (texts) => ({ vectors: texts.map((t) => Float32Array.from([t.length, 0, 0])), tokenCounts: texts.map((t) => t.length + 2), backend: 'fake-text' }),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Engine } from '../../src/engine/engine.js';
 import { loadEngine } from '../../src/engine/load.js';
 import { createApp } from '../../src/http/app.js';
 import type { AppOptions } from '../../src/http/options.js';
-import { servedEngine } from '../../src/http/served-model.js';
+import { servedEngine } from '../../src/core/served-model.js';
 import { listen, type RunningServer } from '../../src/node/http-server.js';
 
 export const FIXTURE_MODEL = 'test/fixtures/tiny-bert';

@@ -13,7 +13,7 @@ import { cleanEnv, fixtureModel, removeFixtureModel, spawnCorom } from '../../sc
 import type { Engine } from '../../src/engine/engine.js';
 import { loadEngine } from '../../src/engine/load.js';
 import { createApp } from '../../src/http/app.js';
-import { servedEngine, type EngineLike } from '../../src/http/served-model.js';
+import { servedEngine, type EngineLike } from '../../src/core/served-model.js';
 import { listen, type RunningServer } from '../../src/node/http-server.js';
 import { fixtureRepo, startFakeHub, type FakeHub } from '../hub/fake-hub.js';
 import { expectNoLeak } from './expectations.js';

@@ -8,7 +8,7 @@ import { fixtureModel, removeFixtureModel } from '../../scripts/reliability/serv
 import type { Engine } from '../../src/engine/engine.js';
 import { loadEngine } from '../../src/engine/load.js';
 import { createApp } from '../../src/http/app.js';
-import { servedEngine, type TokenModel } from '../../src/http/served-model.js';
+import { servedEngine, type TokenModel } from '../../src/core/served-model.js';
 import { listen, type RunningServer } from '../../src/node/http-server.js';
 import { expectOpenAiError } from './expectations.js';
 

@@ -10,7 +10,7 @@ import { fixtureModel, removeFixtureModel, startServeChild, type ServeChild } fr
 import type { Engine } from '../../src/engine/engine.js';
 import { loadEngine } from '../../src/engine/load.js';
 import { createApp } from '../../src/http/app.js';
-import { servedEngine, type TokenModel } from '../../src/http/served-model.js';
+import { servedEngine, type TokenModel } from '../../src/core/served-model.js';
 import { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, listen, type RunningServer } from '../../src/node/http-server.js';
 import { expectHandled } from './expectations.js';
 import { openSocket, postBytes, readResponse } from './raw-http.js';

@@ -1,10 +1,18 @@
 /**
- * What the HTTP service serves. Two kinds of backend fit behind the same routes:
+ * What the service serves: the contract between the core (queue and batching, src/core) and the
+ * backends that compute (an in-process Engine, a Worker's isolate / origins / cache, Workers AI).
+ * No Hono, no status codes here: HTTP (src/http) maps core results to responses.
  *
+ * Two input kinds fit behind the same routes:
  * - a TokenModel tokenizes in-process and embeds token ids (the Engine, on Node or in a Worker
- *   with onnxruntime-web). Token-id input, `/tokenize` and token-budget batching work for it.
- * - a TextModel only takes text (a Worker proxying to an origin or to Workers AI). Token-id input
- *   and `/tokenize` answer 400 for it; batching budgets use an estimated length.
+ *   with onnxruntime-web, or a Worker backend that sends the same token ids to an origin).
+ *   Token-id input, `/tokenize` and token-budget batching work for it.
+ * - a TextModel only takes text (Workers AI). Token-id input and `/tokenize` are refused for it;
+ *   batching budgets use an estimated length.
+ *
+ * Every batch says which backend computed it (`backend`, e.g. "onnxruntime-node/cpu",
+ * "origin:https://gpu1.example.com", "wasm", "workers-ai"): the core hands the labels of the batches
+ * that served a request back with its result, and HTTP reports them (`x-corom-backend`, /metrics).
  *
  * Vectors crossing this boundary are raw (not normalized), in input order; the service does
  * normalization, `dimensions` truncation and encoding itself, so every backend behaves alike.
@@ -16,6 +24,13 @@ interface ServedModelBase {
   readonly info: ModelInfo;
 }
 
+/** One batch's raw vectors, in input order, and who computed them. */
+export interface EmbeddedBatch {
+  vectors: Float32Array[];
+  /** Backend label of this batch. */
+  backend: string;
+}
+
 export interface TokenModel extends ServedModelBase {
   readonly kind: 'tokens';
   /** Special token ids; token-id input is wrapped as [CLS] ... [SEP] with these. */
@@ -25,12 +40,10 @@ export interface TokenModel extends ServedModelBase {
   /** Vocabulary strings for ids, for `/tokenize`. */
   tokenStrings(ids: Int32Array): string[];
   /** Raw pooled vectors for complete sequences, in input order. */
-  embedTokens(sequences: readonly Int32Array[]): Promise<Float32Array[]>;
+  embedTokens(sequences: readonly Int32Array[]): Promise<EmbeddedBatch>;
 }
 
-export interface TextEmbeddings {
-  /** Raw vectors in input order (as raw as the backend can give them). */
-  vectors: Float32Array[];
+export interface TextEmbeddings extends EmbeddedBatch {
   /** Tokens each text used after truncation ([CLS]/[SEP] included); an estimate if the backend does not say. */
   tokenCounts: number[];
 }
@@ -53,15 +66,16 @@ export interface EngineLike {
   embedTokens(ids: readonly Int32Array[]): Promise<Float32Array[]>;
 }
 
-/** Serves an in-process Engine, optionally under another id than `engine.info.id`. */
-export function servedEngine(engine: EngineLike, options: { id?: string } = {}): TokenModel {
+/** Serves an in-process Engine, optionally under another id than `engine.info.id` or another backend label. */
+export function servedEngine(engine: EngineLike, options: { id?: string; backend?: string } = {}): TokenModel {
   const info: ModelInfo = options.id ? { ...engine.info, id: options.id } : engine.info;
+  const backend = options.backend ?? engine.info.backend;
   return {
     kind: 'tokens',
     info,
     special: { cls: engine.tokenizer.clsId, sep: engine.tokenizer.sepId },
     tokenize: (texts) => engine.tokenize(texts),
     tokenStrings: (ids) => Array.from(ids, (id) => engine.tokenizer.idToToken(id) ?? '[UNK]'),
-    embedTokens: (sequences) => engine.embedTokens(sequences),
+    embedTokens: async (sequences) => ({ vectors: await engine.embedTokens(sequences), backend }),
   };
 }
