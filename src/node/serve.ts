@@ -7,7 +7,8 @@ import type { Writable } from 'node:stream';
 import { DEFAULT_MODEL_NAME, findKnownModel } from '../../models/registry.js';
 import type { Engine } from '../engine/engine.js';
 import { loadEngine } from '../engine/load.js';
-import { createApp } from '../http/app.js';
+import { createApp, OPEN_PATHS } from '../http/app.js';
+import { apiKeyVerifier } from '../http/middleware/auth.js';
 import { servedEngine, type ServedModel } from '../core/served-model.js';
 import { resolveDefaultModel, resolveModelFolder } from '../hub/resolve.js';
 import { listen, type RunningServer } from './http-server.js';
@@ -87,7 +88,20 @@ export async function runServer(config: ServeConfig, io: ServeIO, hooks: ServeHo
   });
   let server: RunningServer;
   try {
-    server = await listen(app, { host: config.host, port: config.port });
+    const keyAccepted = apiKeyVerifier(config.apiKeys);
+    server = await listen(app, {
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      // `100 Continue` only for a request the app will read: a valid key (or an open path) and a
+      // declared size within the limit. Anything else is answered from its headers alone.
+      admitContinue: async (req) => {
+        const length = Number(req.headers['content-length'] ?? 0);
+        if (length > config.maxBodyBytes) return false;
+        const path = (req.url ?? '/').split('?')[0];
+        return OPEN_PATHS.has(path) || keyAccepted(req.headers.authorization);
+      },
+    });
   } catch (err) {
     await loading.then((e) => e.close(), () => {});
     throw err;
@@ -116,8 +130,8 @@ export async function runServer(config: ServeConfig, io: ServeIO, hooks: ServeHo
 
   await aborted(hooks.shutdown);
   log(`shutting down: draining ${server.inFlight} in-flight request(s), up to ${config.drainTimeoutMs} ms`);
-  const { drained } = await server.close(config.drainTimeoutMs);
-  if (!drained) log('drain timeout reached; closed the remaining connections');
+  const { drained, cutShort } = await server.close(config.drainTimeoutMs);
+  if (!drained) log(`drain timeout reached: ${cutShort} request(s) cut short with 503 + Retry-After`);
   await engine.close();
   return 0;
 }

@@ -26,6 +26,21 @@ function unauthorized(message: string): ApiError {
   return new ApiError(401, message, { code: 'invalid_api_key', headers: { 'WWW-Authenticate': 'Bearer realm="corom"' } });
 }
 
+/**
+ * Whether an Authorization header value carries one of `keys` (the middleware's rule, for callers
+ * below HTTP routing: the Node server decides `100 Continue` with it before a body is uploaded).
+ */
+export function apiKeyVerifier(keys: readonly string[]): (authorization: string | undefined) => Promise<boolean> {
+  let digests: Promise<Uint8Array[]> | undefined;
+  return async (authorization) => {
+    if (keys.length === 0) return true;
+    const match = authorization ? /^Bearer[ ]+(\S+)\s*$/i.exec(authorization) : null;
+    if (!match) return false;
+    digests ??= Promise.all(keys.map(sha256));
+    return digestMatches(await sha256(match[1]), await digests);
+  };
+}
+
 /** Requires `Authorization: Bearer <key>` except on `openPaths` and CORS preflights. */
 export function bearerAuth(keys: readonly string[], openPaths: ReadonlySet<string>): MiddlewareHandler<AppEnv> {
   let digests: Promise<Uint8Array[]> | undefined;
