@@ -1,0 +1,75 @@
+/**
+ * The layer order of corom-edge, enforced by `npm test` (`npm run lint:layers`). Bottom to top:
+ *
+ *   1. contracts      src/errors.ts, src/engine/types.ts, src/store/types.ts, src/contracts/**
+ *   2. blocks         src/tokenizer, src/checkpoint, src/quantize, src/onnx, src/runtime, src/hub,
+ *                     src/store, src/retry, src/lock, src/retrieval, models/
+ *   3. engine         src/engine
+ *   4. core           src/core (model contract, queue, batching: no Hono, no status codes)
+ *   5. service        src/http, src/eval, src/playground
+ *   6. entry points   src/node, src/cli, worker/, integrations/, scripts/ (and test/)
+ *
+ * A module may import its own layer and the layers below it, never above; no cycles anywhere.
+ */
+const ENTRY = '^(src/node|src/cli|worker|integrations|scripts|test)/';
+const SERVICE = '^src/(http|eval|playground)/';
+const CORE = '^src/core/';
+const ENGINE = '^src/engine/(?!types\\.ts$)';
+const BLOCKS = '^(src/(tokenizer|checkpoint|quantize|onnx|runtime|hub|store|retry|lock|retrieval)/|models/)';
+const CONTRACTS = '^(src/errors\\.ts$|src/engine/types\\.ts$|src/store/types\\.ts$|src/contracts/)';
+
+const above = {
+  contracts: [BLOCKS, ENGINE, CORE, SERVICE, ENTRY],
+  blocks: [ENGINE, CORE, SERVICE, ENTRY],
+  engine: [CORE, SERVICE, ENTRY],
+  core: [SERVICE, ENTRY],
+  service: [ENTRY],
+};
+const from = { contracts: CONTRACTS, blocks: BLOCKS, engine: ENGINE, core: CORE, service: SERVICE };
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Cycles make the layers meaningless and the load order fragile.',
+      from: {},
+      to: { circular: true },
+    },
+    ...Object.entries(above).map(([layer, targets]) => ({
+      name: `no-upward-from-${layer}`,
+      severity: 'error',
+      comment: `The ${layer} layer imports only its own layer and those below it (see the header of this file).`,
+      from: { path: from[layer] },
+      to: { path: targets.join('|') },
+    })),
+    {
+      name: 'core-without-http',
+      severity: 'error',
+      comment: 'The core speaks typed results, not HTTP: no Hono, no status codes.',
+      from: { path: CORE },
+      to: { path: '(^|/)node_modules/(hono|@hono)/' },
+    },
+    {
+      name: 'no-test-or-script-in-product',
+      severity: 'error',
+      comment: 'Shipped code never imports tests or scripts.',
+      from: { path: '^(src|worker|integrations|models)/' },
+      to: { path: '^(test|scripts)/' },
+    },
+    {
+      name: 'worker-without-node',
+      severity: 'error',
+      comment: 'The Worker runs in workerd: nothing from the Node server, the CLI or Node-only runtimes.',
+      from: { path: '^worker/' },
+      to: { path: '^(src/node|src/cli|integrations)/|^src/runtime/ort-node' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'] },
+  },
+};
