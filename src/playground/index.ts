@@ -4,19 +4,21 @@
  *
  *   app.route('/', playgroundRoutes());
  *
- * The page is static, so it is rendered once per process and served with an ETag. Its inline
- * script and style are allowed by hash in a strict Content-Security-Policy; it talks to
- * /v1/models and /v1/sentence-embedding on the same origin only.
+ * The page is static, so it is rendered once per process and served with an ETag. Its script is
+ * the client (client/, TypeScript) bundled at build time by scripts/build-playground.ts into
+ * client-bundle.generated.ts; the script and the style are inlined (with API keys on, only `/`
+ * itself is open, so no extra asset route) and allowed by hash in a strict
+ * Content-Security-Policy. The client talks to /v1/models and /v1/sentence-embedding on the same
+ * origin only.
  */
 import { Hono } from 'hono';
 import { etag } from 'hono/etag';
 import { renderPlaygroundPage } from './page.js';
-import { playgroundScript } from './script.js';
+import { PLAYGROUND_CLIENT_JS } from './client-bundle.generated.js';
 import { PLAYGROUND_CSS } from './styles.js';
 
 export { MODEL_CARD_EXAMPLES, type PlaygroundExample } from './examples.js';
-export { API_KEY_STORAGE, PREVIEW_DIMENSIONS } from './script.js';
-export { PLAYGROUND_IDS } from './client.js';
+export { API_KEY_STORAGE, PLAYGROUND_IDS, PREVIEW_DIMENSIONS } from './ids.js';
 
 export interface RenderedPlayground {
   html: string;
@@ -33,7 +35,7 @@ async function sha256Base64(text: string): Promise<string> {
 
 /** The page and its headers (exported for tests and for hosts that are not Hono apps). */
 export async function renderPlayground(): Promise<RenderedPlayground> {
-  const script = playgroundScript();
+  const script = PLAYGROUND_CLIENT_JS;
   const css = PLAYGROUND_CSS;
   const [scriptHash, styleHash] = await Promise.all([sha256Base64(script), sha256Base64(css)]);
   const csp = [

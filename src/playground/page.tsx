@@ -1,11 +1,11 @@
 /**
  * The Playground page markup (server-rendered with hono/jsx): the model card's widget -- a source
  * sentence, sentences to compare, the four examples, a Run button -- plus results and code
- * snippets. The script (client.ts) fills in models, rows and results.
+ * snippets. The script (client/, bundled) fills in models, rows and results.
  */
 import type { FC } from 'hono/jsx';
 import { raw } from 'hono/html';
-import { PLAYGROUND_IDS as ID } from './client.js';
+import { PLAYGROUND_IDS as ID } from './ids.js';
 import { MODEL_CARD_EXAMPLES } from './examples.js';
 
 export interface PageAssets {
