@@ -47,6 +47,7 @@ async function loadServedEngine(config: ServeConfig, io: ServeIO, log: (line: st
     dtype: config.dtype,
     backend: config.backend,
     device: config.device,
+    requireDevice: config.requireDevice,
     threads: config.threads,
     ...(config.maxLength ? { maxLength: config.maxLength } : {}),
     ...(id ? { id } : {}),
