@@ -56,7 +56,7 @@ export function parseCpuInfo(text: string): CpuFeatures {
  * on the 2-core AVX512_VNNI host this was written on it measured 1.15x (README, Benchmarks).
  */
 export function int8Hint(flags: Record<CpuFlagName, boolean>): string {
-  const measure = 'the int8/fp32 ratio on this host: npm run bench';
+  const measure = 'measure the int8/fp32 ratio on this host with npm run bench';
   if (flags['AMX-INT8'] && flags['AMX-TILE']) return `AMX-INT8 present: int8 MatMul can run on AMX tiles, the largest int8 gain over fp32 x86 offers; ${measure}`;
   if (flags.AVX512_VNNI || flags.AVX_VNNI) {
     return `${flags.AVX512_VNNI ? 'AVX512_VNNI' : 'AVX_VNNI'} present (no AMX): int8 MatMul can use VNNI dot products, a larger int8 gain than AVX2 alone; ${measure}`;
