@@ -9,6 +9,12 @@
  *   5. achieved GOP/s of the engine vs the peak of one large MatMul in the same runtime.
  * Every figure is the median of --runs runs with min-max. Writes docs/benchmarks.md and .json.
  *
+ * --device cuda: instead, fp32 and int8 on the CUDA execution provider and on the CPU in the same
+ * run, texts/s and tokens/s side by side (writes benchmarks-cuda.md and .json). It first checks that
+ * the CUDA provider really loads and exits 1 with one line before measuring anything when it does
+ * not; the CUDA engines are loaded with requireDevice, so a CPU fallback can never be reported as
+ * GPU numbers.
+ *
  *   node --import tsx scripts/bench.ts [--quick] [--runs N] [--texts N] [--wasm-texts N] [--threads N]
  *                                      [--sections engine,wasm,http,tokenizer,roofline] [--out DIR]
  *
@@ -44,14 +50,28 @@ const { values: flags } = parseArgs({
     model: { type: 'string' },
     sections: { type: 'string' },
     'wasm-texts': { type: 'string' },
+    device: { type: 'string' },
   },
 });
+if (flags.device !== undefined && flags.device !== 'cpu' && flags.device !== 'cuda') {
+  process.stderr.write(`bench: --device must be cpu or cuda (got '${flags.device}')\n`);
+  process.exit(2);
+}
+const cudaMode = flags.device === 'cuda';
+if (cudaMode) {
+  const { probeExecutionProvider, SETUP_CUDA_COMMAND } = await import('../src/runtime/ort-node-providers.js');
+  const probe = await probeExecutionProvider('cuda');
+  if (!probe.loads) {
+    process.stderr.write(`bench: CUDA execution provider unavailable: ${probe.reason}; run ${SETUP_CUDA_COMMAND} on a GPU host\n`);
+    process.exit(1);
+  }
+}
 const quick = flags.quick!;
 const runs = Number(flags.runs ?? (quick ? 1 : 3));
 const textCount = Number(flags.texts ?? (quick ? 48 : 2000));
 const threads = Number(flags.threads ?? availableParallelism());
 const outDir = resolve(flags.out ?? (quick ? await mkdtemp(join(tmpdir(), 'corom-bench-')) : 'docs'));
-const sections = new Set((flags.sections ?? 'engine,wasm,http,tokenizer,roofline').split(','));
+const sections = new Set((flags.sections ?? (cudaMode ? 'device' : 'engine,wasm,http,tokenizer,roofline')).split(','));
 const BATCH = 256;
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
@@ -211,6 +231,48 @@ if (sections.has('roofline')) {
     engineFp32Fraction: engine?.fp32 ? engine.fp32.ours.gops.median / fp32.median : null,
     engineInt8Fraction: engine?.int8 ? engine.int8.ours.gops.median / int8.median : null,
   };
+}
+
+// --- --device cuda: GPU vs CPU, fp32 and int8 ------------------------------------------------------
+if (sections.has('device')) {
+  const rows: { dtype: string; device: string; backend: string; throughput: Throughput }[] = [];
+  for (const dtype of ['fp32', 'int8'] as const) {
+    for (const device of ['cuda', 'cpu'] as const) {
+      log(`${dtype} on ${device} ...`);
+      // requireDevice: a CUDA engine that cannot use the GPU throws instead of running on the CPU.
+      const engine = await loadEngine({ model: converted, dtype, threads, device, requireDevice: device === 'cuda' });
+      if (device === 'cuda' && engine.info.backend !== 'onnxruntime-node/cuda') throw new Error(`expected the CUDA provider, got ${engine.info.backend}`);
+      rows.push({ dtype, device, backend: engine.info.backend, throughput: await throughput((t) => engine.embed(t), mixed, realTokens, usefulOps) });
+      await engine.close();
+    }
+  }
+  results.device = rows;
+  const table = [
+    '| dtype | device | backend | texts/s (min-max) | tokens/s (min-max) |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.dtype} | ${r.device} | ${r.backend} | ${fmt(r.throughput.textsPerSec)} | ${fmt(r.throughput.tokensPerSec)} |`),
+  ];
+  const ratios = (['fp32', 'int8'] as const).map((dtype) => {
+    const [gpu, cpu] = (['cuda', 'cpu'] as const).map((device) => rows.find((r) => r.dtype === dtype && r.device === device)!.throughput.textsPerSec.median);
+    return `${dtype}: GPU ${(gpu! / cpu!).toFixed(2)}x the CPU`;
+  });
+  const machine = results.machine as { cpu: string; cores: number };
+  const md = [
+    '# GPU vs CPU (npm run bench -- --device cuda)',
+    '',
+    `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\`; ${mixed.length} mixed-length texts, batches of ${BATCH}, ${runs} run(s), median (min-max); CPU ${machine.cpu}, ${threads} threads.`,
+    '',
+    ...table,
+    '',
+    ratios.join('; '),
+    '',
+  ].join('\n');
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'benchmarks-cuda.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFile(join(outDir, 'benchmarks-cuda.md'), md);
+  process.stdout.write(md);
+  log(`wrote ${join(outDir, 'benchmarks-cuda.md')} and benchmarks-cuda.json`);
+  process.exit(0);
 }
 
 await mkdir(outDir, { recursive: true });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { exists, WEIGHT_FILES } from '../checkpoint/read.js';
-import { ModelFileError } from '../errors.js';
+import { CoromError, ModelFileError } from '../errors.js';
 import { coromHome } from '../hub/paths.js';
 import { convertCheckpoint, modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
 import type { BucketLimits } from '../runtime/length-buckets.js';
@@ -20,6 +20,8 @@ export interface LoadEngineOptions {
   dtype?: Dtype;
   backend?: BackendName;
   device?: 'cpu' | 'cuda';
+  /** device cuda: fail (DeviceUnavailableError) instead of falling back to the CPU. */
+  requireDevice?: boolean;
   threads?: number;
   /** Served model id; defaults to the folder name. */
   id?: string;
@@ -73,11 +75,12 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
             : (await import('../runtime/ort-node.js')).createNativeEmbedder)(
             modelPath,
             info,
-            optional({ threads: options.threads, device: options.device, limits: options.limits, warn: options.log }),
+            optional({ threads: options.threads, device: options.device, requireDevice: options.requireDevice, limits: options.limits, warn: options.log }),
           );
     return new Engine(tokenizer, embedder);
   } catch (err) {
-    if (err instanceof ModelFileError) throw err;
+    // ModelFileError, and DeviceUnavailableError (--require-device), say what is wrong themselves.
+    if (err instanceof CoromError) throw err;
     throw new ModelFileError(modelPath, `onnxruntime cannot load it (${firstLine(err)}); the file is corrupt or truncated -- convert it again`);
   }
 }

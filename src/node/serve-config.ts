@@ -20,6 +20,8 @@ export interface ServeConfig {
   dtype: Dtype;
   backend: BackendName;
   device: 'cpu' | 'cuda';
+  /** --device cuda: exit non-zero when CUDA is unavailable instead of falling back to the CPU. */
+  requireDevice: boolean;
   threads: number;
   maxLength?: number;
   apiKeys: string[];
@@ -47,6 +49,7 @@ export const SERVE_ENV: Record<string, string> = {
   dtype: 'COROM_DTYPE',
   backend: 'COROM_BACKEND',
   device: 'COROM_DEVICE',
+  'require-device': 'COROM_REQUIRE_DEVICE',
   threads: 'COROM_THREADS',
   'max-length': 'COROM_MAX_LENGTH',
   'api-key': 'COROM_API_KEYS',
@@ -74,7 +77,9 @@ Model:
   --dtype fp32|int8|q4      weights to run (default ${DEFAULT_SERVE_DTYPE}) [COROM_DTYPE]
   --backend node|wasm       onnxruntime-node or onnxruntime-web (default node) [COROM_BACKEND]
   --device cpu|cuda         cuda tries the CUDA execution provider, falls back to CPU with one
-                            line (default cpu) [COROM_DEVICE]
+                            line naming what is missing (default cpu) [COROM_DEVICE]
+  --require-device          with --device cuda: exit non-zero (69) instead of falling back to
+                            the CPU [COROM_REQUIRE_DEVICE=1]
   --threads N               native backend threads (default: cores - 1, leaving one to HTTP) [COROM_THREADS]
   --max-length N            truncate inputs to N tokens (default from the model, 128) [COROM_MAX_LENGTH]
 HTTP:
@@ -102,6 +107,7 @@ const FLAGS = {
   dtype: { type: 'string' },
   backend: { type: 'string' },
   device: { type: 'string' },
+  'require-device': { type: 'boolean' },
   threads: { type: 'string' },
   'max-length': { type: 'string' },
   'api-key': { type: 'string', multiple: true },
@@ -157,6 +163,10 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   if (batchingEnv && !['on', 'off', 'true', 'false', '1', '0'].includes(batchingEnv)) {
     throw new UsageError(`COROM_BATCHING must be on or off (got '${env.COROM_BATCHING}')`);
   }
+  const requireDeviceEnv = env.COROM_REQUIRE_DEVICE?.trim().toLowerCase();
+  if (requireDeviceEnv && !['1', '0', 'true', 'false', 'on', 'off'].includes(requireDeviceEnv)) {
+    throw new UsageError(`COROM_REQUIRE_DEVICE must be 1 or 0 (got '${env.COROM_REQUIRE_DEVICE}')`);
+  }
   const model = raw('model');
   const backend = oneOf('backend', BACKENDS, 'node');
   const device = oneOf('device', ['cpu', 'cuda'] as const, 'cpu');
@@ -176,6 +186,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
     dtype: oneOf('dtype', DTYPES, DEFAULT_SERVE_DTYPE),
     backend,
     device,
+    requireDevice: values['require-device'] === true || ['1', 'true', 'on'].includes(requireDeviceEnv ?? ''),
     threads,
     ...(maxLength ? { maxLength } : {}),
     apiKeys: list('api-key'),

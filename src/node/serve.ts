@@ -11,6 +11,7 @@ import { createApp, OPEN_PATHS } from '../http/app.js';
 import { apiKeyVerifier } from '../http/middleware/auth.js';
 import { servedEngine, type ServedModel } from '../core/served-model.js';
 import { resolveDefaultModel, resolveModelFolder } from '../hub/resolve.js';
+import { DeviceUnavailableError, probeExecutionProvider } from '../runtime/ort-node-providers.js';
 import { listen, type RunningServer } from './http-server.js';
 import type { ServeConfig } from './serve-config.js';
 
@@ -48,6 +49,7 @@ async function loadServedEngine(config: ServeConfig, io: ServeIO, log: (line: st
     dtype: config.dtype,
     backend: config.backend,
     device: config.device,
+    requireDevice: config.requireDevice,
     threads: config.threads,
     ...(config.maxLength ? { maxLength: config.maxLength } : {}),
     ...(id ? { id } : {}),
@@ -67,6 +69,12 @@ function aborted(signal: AbortSignal): Promise<void> {
 /** Runs the server until `hooks.shutdown` aborts; returns the exit code. */
 export async function runServer(config: ServeConfig, io: ServeIO, hooks: ServeHooks): Promise<number> {
   const log = (line: string): void => void io.stderr.write(`corom serve: ${line}\n`);
+  // Strict mode fails before listening, fetching or converting anything: one line, exit 69.
+  // (The model's own session is created with requireDevice too, for what a one-node probe misses.)
+  if (config.device === 'cuda' && config.requireDevice) {
+    const probe = await probeExecutionProvider('cuda');
+    if (!probe.loads) throw new DeviceUnavailableError(probe.reason);
+  }
   const loading = loadServedEngine(config, io, log);
   // If listening fails first, the load still settles; keep its rejection from going unhandled.
   loading.catch(() => {});

@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Embedder, ModelInfo } from '../engine/types.js';
 import type { NativeSessionOptions } from './ort-node.js';
+import { DeviceUnavailableError } from './ort-node-providers.js';
 
 /** workerData of the worker. */
 export interface ThreadSetup {
@@ -29,7 +30,7 @@ export type ThreadRequest = { type: 'embed'; id: number; sequences: readonly Int
 
 export type ThreadResponse =
   | { type: 'ready'; backend: string }
-  | { type: 'load-error'; message: string }
+  | { type: 'load-error'; message: string; deviceUnavailable?: boolean }
   | { type: 'warn'; line: string }
   | { type: 'result'; id: number; vectors: Float32Array[] }
   | { type: 'error'; id: number; message: string }
@@ -116,7 +117,7 @@ export async function createThreadedNativeEmbedder(modelPath: string, info: Omit
         worker.off('error', onError);
         worker.off('exit', onExit);
         resolve(message.backend);
-      } else if (message.type === 'load-error') reject(new Error(message.message));
+      } else if (message.type === 'load-error') reject(message.deviceUnavailable ? DeviceUnavailableError.fromMessage(message.message) : new Error(message.message));
     };
     const onError = (err: Error): void => reject(err);
     const onExit = (code: number): void => reject(new Error(`the inference thread exited (code ${code}) while loading the model`));

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Embedder } from '../engine/types.js';
 import { createNativeEmbedder } from './ort-node.js';
+import { DeviceUnavailableError } from './ort-node-providers.js';
 import type { ThreadRequest, ThreadResponse, ThreadSetup } from './ort-node-thread.js';
 
 const port = parentPort!;
@@ -17,7 +18,7 @@ try {
   embedder = await createNativeEmbedder(setup.modelPath, setup.info, { ...setup.options, warn: (line) => post({ type: 'warn', line }) });
   post({ type: 'ready', backend: embedder.info.backend });
 } catch (err) {
-  post({ type: 'load-error', message: messageOf(err) });
+  post({ type: 'load-error', message: messageOf(err), ...(err instanceof DeviceUnavailableError ? { deviceUnavailable: true } : {}) });
   process.exit(0);
 }
 

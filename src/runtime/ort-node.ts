@@ -6,13 +6,16 @@ import { availableParallelism } from 'node:os';
 import type { Embedder, ModelInfo } from '../engine/types.js';
 import { OrtEmbedder } from './ort-embedder.js';
 import type { BucketLimits } from './length-buckets.js';
+import { cudaMissingPieces, cudaUnavailableReason, DeviceUnavailableError, SETUP_CUDA_COMMAND, type Device } from './ort-node-providers.js';
 
-export type Device = 'cpu' | 'cuda';
+export type { Device } from './ort-node-providers.js';
 
 export interface NativeSessionOptions {
   threads?: number;
   device?: Device;
   limits?: BucketLimits;
+  /** device cuda: throw DeviceUnavailableError instead of falling back to the CPU. */
+  requireDevice?: boolean;
   /** Where to say that CUDA was asked for but is not available (one line). */
   warn?: (line: string) => void;
 }
@@ -26,21 +29,25 @@ export async function createNativeEmbedder(modelPath: string, info: Omit<ModelIn
     executionMode: 'sequential',
   };
   let session: ort.InferenceSession | undefined;
-  let device: Device = 'cpu';
+  // The backend label says which provider is active, and why not CUDA when CUDA was asked for:
+  // /info and every batch carry it, so a GPU deployment running on the CPU cannot go unnoticed.
+  let backend = 'onnxruntime-node/cpu';
   if (options.device === 'cuda') {
     try {
+      const missing = cudaMissingPieces();
+      if (missing) throw new Error(missing);
       session = await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cuda', 'cpu'] });
-      device = 'cuda';
+      backend = 'onnxruntime-node/cuda';
     } catch (err) {
+      const reason = await cudaUnavailableReason(err);
+      if (options.requireDevice) throw new DeviceUnavailableError(reason);
+      // The label travels in x-corom-backend (comma-joined per batch) and a /metrics label value.
+      backend = `onnxruntime-node/cpu (cuda unavailable: ${reason.replace(/[^\x20-\x7e]|,/g, ';')})`;
       options.warn?.(
-        `CUDA execution provider not available (${firstLine(err)}); falling back to CPU. Install onnxruntime-node with its CUDA binaries (npm install without onnxruntime-node-install=skip) and CUDA 12 + cuDNN 9 to use the GPU.`,
+        `--device cuda: CUDA execution provider unavailable (${reason}); running on the CPU. Install it with '${SETUP_CUDA_COMMAND}' on a GPU host (NVIDIA driver, CUDA 12.x, cuDNN 9.x); --require-device exits instead of falling back.`,
       );
     }
   }
   session ??= await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
-  return new OrtEmbedder({ ...info, backend: `onnxruntime-node/${device}` }, session, ort.Tensor, options.limits);
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
+  return new OrtEmbedder({ ...info, backend }, session, ort.Tensor, options.limits);
 }

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
+import { doctorCommand } from './doctor.js';
 import { embedCommand } from './embed.js';
 import { evalCommand } from './eval.js';
 import { fetchCommand } from './fetch.js';
@@ -20,4 +21,5 @@ export const COMMANDS: Command[] = [
   fetchCommand,
   modelsCommand,
   uploadR2Command,
+  doctorCommand,
 ];
