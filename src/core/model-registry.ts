@@ -54,7 +54,12 @@ export class ModelRegistry {
     private readonly onBatch: (model: string, report: BatchReport) => void,
   ) {
     this.loader = typeof source === 'function' ? source : undefined;
-    this.attempt = this.load(typeof source === 'function' ? source : () => Promise.resolve(source));
+    if (typeof source === 'function') this.attempt = this.load(source);
+    else if (isList(source)) {
+      // A list is in service at once, before the first request.
+      this.attempt = Promise.resolve();
+      this.tryInstall(source);
+    } else this.attempt = this.settle(source);
   }
 
   /** Settles when the current load attempt has (never rejects; failures go to the state). */
@@ -119,12 +124,32 @@ export class ModelRegistry {
 
   private load(loader: () => Promise<readonly ServedModel[]>, lastFailure?: string): Promise<void> {
     this.state = lastFailure === undefined ? { kind: 'loading' } : { kind: 'loading', lastFailure };
-    return Promise.resolve()
-      .then(loader)
-      .then((list) => this.install(list))
-      .catch((err: unknown) => {
-        this.state = { kind: 'failed', reason: err instanceof Error ? err.message : String(err) };
-      });
+    let models: Promise<readonly ServedModel[]>;
+    try {
+      models = loader();
+    } catch (err) {
+      models = Promise.reject(err);
+    }
+    return this.settle(models);
+  }
+
+  private settle(models: Promise<readonly ServedModel[]>): Promise<void> {
+    return models.then(
+      (list) => this.tryInstall(list),
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  private tryInstall(models: readonly ServedModel[]): void {
+    try {
+      this.install(models);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.state = { kind: 'failed', reason: err instanceof Error ? err.message : String(err) };
   }
 
   private install(models: readonly ServedModel[]): void {
@@ -136,4 +161,8 @@ export class ModelRegistry {
     }
     this.state = { kind: 'ready', runners };
   }
+}
+
+function isList(source: ModelSource): source is readonly ServedModel[] {
+  return Array.isArray(source);
 }

@@ -9,7 +9,7 @@
  * request id header.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
@@ -80,6 +80,21 @@ function methodsByPath(app: CoromApp): Array<{ pattern: RegExp; method: string }
     }));
 }
 
+/**
+ * Host middleware may answer with a Response it built (a cache hit, an origin's answer) rather than
+ * through the context, which drops the request-id header set before it: put it back.
+ */
+function keepRequestId(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    const id = c.get('requestId');
+    if (id && !c.res.headers.has('X-Request-Id')) {
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set('X-Request-Id', id);
+    }
+  };
+}
+
 export function createApp(appOptions: AppOptions): CoromApp {
   const options = resolveOptions(appOptions);
   const metrics = new ServiceMetrics();
@@ -126,7 +141,10 @@ export function createApp(appOptions: AppOptions): CoromApp {
     }),
   );
 
-  for (const middleware of appOptions.middleware ?? []) app.use(middleware);
+  if (appOptions.middleware?.length) {
+    app.use(keepRequestId());
+    for (const middleware of appOptions.middleware) app.use(middleware);
+  }
 
   app.route('/', embeddingsRouter(service));
   app.route('/', modelsRouter(service));
