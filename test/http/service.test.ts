@@ -56,7 +56,7 @@ describe('concurrency and batching', () => {
     expect(after).toMatch(/^corom_inference_duration_seconds_count\{model="tiny-bert"\} \d+$/m);
     expect(after).toMatch(/^corom_batch_padded_tokens_bucket\{model="tiny-bert",le="\+Inf"\} \d+$/m);
     expect(after).toMatch(/^corom_http_request_duration_seconds_count\{route="\/v1\/embeddings"\} \d+$/m);
-    expect(after).toMatch(/^corom_http_errors_total\{route="\/v1\/embeddings",status="400",type="invalid_request_error"\} \d+$/m);
+    expect(after).toMatch(/^corom_answers_total\{model="tiny-bert",backend="onnxruntime-node\/cpu"\} \d+$/m);
   });
 
   it('answers 429 with Retry-After at once when the queue is full', async () => {
