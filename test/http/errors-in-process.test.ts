@@ -6,7 +6,19 @@
  * real binary) stay in test/reliability.
  */
 import { describe, expect, it } from 'vitest';
+import {
+  BatchFailedError,
+  InvalidTokenIdError,
+  NotReadyError,
+  QueueFullError,
+  QueueTimeoutError,
+  RequestAbortedError,
+  TokenIdsNotSupportedError,
+  UnknownModelError,
+  WrongModelTaskError,
+} from '../../src/core/errors.js';
 import { createApp, type CoromApp } from '../../src/http/app.js';
+import { coreErrorToApiError } from '../../src/http/core-errors.js';
 import type { AppOptions } from '../../src/http/options.js';
 import { BAD_INPUTS } from './error-table.js';
 import { fakeTextModel, fakeTokenModel } from './fake-models.js';
@@ -200,5 +212,27 @@ describe('auth, limits and routing', () => {
     const metrics = (await send(served, '/metrics')).text;
     expect(metrics).toMatch(/^corom_http_errors_total\{route="\/v1\/embeddings",status="400",type="invalid_request_error"\} 1$/m);
     expect(metrics).toMatch(/^corom_http_errors_total\{route="\/v1\/embeddings",status="404",type="not_found_error"\} 1$/m);
+  });
+});
+
+describe('coreErrorToApiError covers every core error kind', () => {
+  it.each([
+    [new QueueFullError(3, 'm'), 429, 'queue_full', null],
+    [new QueueTimeoutError(50, 'm'), 503, 'request_timeout', null],
+    [new RequestAbortedError(), 499, 'client_closed_request', null],
+    [new BatchFailedError(new Error('/secret/x'), 'm'), 500, 'inference_failed', null],
+    [new NotReadyError('warming up'), 503, 'model_not_ready', null],
+    [new UnknownModelError('x', ['m'], 'model'), 404, 'model_not_found', 'model'],
+    [new WrongModelTaskError('ranker', 'rerank', 'embedding', 'model'), 400, 'wrong_model_task', 'model'],
+    [new TokenIdsNotSupportedError('m', 'input'), 400, 'token_ids_not_supported', 'input'],
+    [new InvalidTokenIdError('input[2]', 99999, 100), 400, 'invalid_token_id', 'input[2]'],
+  ] as const)('%s -> %i %s', (err, status, code, param) => {
+    const api = coreErrorToApiError(err, 'req-9');
+    expect(api.status).toBe(status);
+    expect(api.code).toBe(code);
+    expect(api.param).toBe(param);
+    expect(api.message).not.toMatch(/secret/);
+    if (code === 'inference_failed') expect(api.message).toMatch(/request id req-9/);
+    if (status === 429 || status === 503) expect(api.headers['Retry-After']).toBe('1');
   });
 });
