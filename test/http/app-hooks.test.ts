@@ -146,6 +146,10 @@ describe('readiness, info and health hooks', () => {
     expect(down.headers.get('retry-after')).toBe('1');
     reason = undefined;
     expect((await call(app, '/ready')).json).toEqual({ status: 'ready', models: ['tiny-bert'] });
+    const throwing = createApp({ models: [fakeTokenModel()], readiness: async () => Promise.reject(new Error('KV unreachable')) });
+    const failed = await call(throwing, '/ready');
+    expect(failed.status).toBe(503);
+    expect(failed.json.error.message).toBe('Not ready: readiness check failed: KV unreachable');
   });
 
   it('info: extra fields merged into /info beside the service fields', async () => {

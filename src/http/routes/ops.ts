@@ -21,7 +21,12 @@ export function opsRouter(service: Service) {
         throw err;
       }
     }
-    return (await service.hooks.readiness?.()) ?? undefined;
+    if (!service.hooks.readiness) return undefined;
+    // A check that throws is a failed check, not a server error.
+    return service.hooks.readiness().then(
+      (reason) => reason ?? undefined,
+      (err: unknown) => `readiness check failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
   };
   const health = createRoute({
     method: 'get',
