@@ -10,7 +10,23 @@ export { BACKENDS, DTYPES, type BackendName, type Dtype, type Embedder, type Mod
 export { WordPieceTokenizer } from './tokenizer/wordpiece.js';
 export { loadTokenizer } from './tokenizer/load.js';
 export { convertCheckpoint, type ConvertOptions, type ConvertResult, type ConvertedMetadata } from './onnx/convert.js';
-export { createApp, servedEngine, type AppOptions, type ServedModel } from './http/index.js';
+export { createApp, type AppHooks, type AppOptions } from './http/index.js';
+export {
+  servedEngine,
+  DEFAULT_BATCHING,
+  DynamicBatcher,
+  EmbeddingRunner,
+  ModelRegistry,
+  CoreError,
+  type AnyCoreError,
+  type BatcherConfig,
+  type EmbeddedBatch,
+  type ModelSource,
+  type ModelTask,
+  type ServedModel,
+  type TextModel,
+  type TokenModel,
+} from './core/index.js';
 export { resolveDefaultModel } from './hub/resolve.js';
 export { fetchModel } from './hub/fetch-model.js';
 export { KNOWN_MODELS, findKnownModel } from '../models/registry.js';

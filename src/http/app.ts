@@ -2,23 +2,27 @@
  * The corom-edge HTTP service as one Hono app, runtime-neutral: Web-standard Request/Response
  * only, so the Node server (src/node) and the Cloudflare Worker (worker/) both serve it.
  *
- * Middleware order: request id -> metrics -> CORS -> auth -> load shedding -> body limit -> routes. Every
- * failure, thrown anywhere, ends in onError / notFound and leaves in OpenAI's error shape with
- * the request id header.
+ * Middleware order: request id -> metrics -> CORS -> auth -> load shedding -> body limit -> the
+ * host's extra middleware (AppOptions.middleware) -> routes. The queue, batching and model kinds
+ * live in the core (src/core); every failure, thrown anywhere (core errors included, mapped by
+ * ./core-errors.ts), ends in onError / notFound and leaves in OpenAI's error shape with the
+ * request id header.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { CoreError, type AnyCoreError } from '../core/errors.js';
+import { ModelRegistry } from '../core/model-registry.js';
 import { ApiError, clientClosedRequest } from './api-error.js';
 import type { AppEnv } from './app-env.js';
+import { coreErrorToApiError } from './core-errors.js';
 import { bearerAuth } from './middleware/auth.js';
 import { shedWhenFull } from './middleware/load-shedding.js';
 import { requestMetrics } from './middleware/request-metrics.js';
 import { ServiceMetrics } from './metrics.js';
-import { ModelRegistry } from './model-registry.js';
 import { resolveOptions, type AppOptions } from './options.js';
 import { docsRouter, type OpenApiDocument } from './routes/docs.js';
 import { embeddingsRouter } from './routes/embeddings.js';
@@ -76,6 +80,21 @@ function methodsByPath(app: CoromApp): Array<{ pattern: RegExp; method: string }
     }));
 }
 
+/**
+ * Host middleware may answer with a Response it built (a cache hit, an origin's answer) rather than
+ * through the context, which drops the request-id header set before it: put it back.
+ */
+function keepRequestId(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    const id = c.get('requestId');
+    if (id && !c.res.headers.has('X-Request-Id')) {
+      c.res = new Response(c.res.body, c.res);
+      c.res.headers.set('X-Request-Id', id);
+    }
+  };
+}
+
 export function createApp(appOptions: AppOptions): CoromApp {
   const options = resolveOptions(appOptions);
   const metrics = new ServiceMetrics();
@@ -90,10 +109,9 @@ export function createApp(appOptions: AppOptions): CoromApp {
       options.log(`inference failed for model ${model} (batch of ${report.size}, request ids ${report.tags.join(' ')}): ${reason}`);
     }
   });
-  // A load failure is reported by /ready and the 503s; keep it from being an unhandled rejection.
-  models.loaded.catch(() => {});
   metrics.trackQueues(() => models.list().map((r) => ({ model: r.id, ...r.queue })));
-  const service: Service = { models, options, metrics, schemas: buildSchemas(options.limits.maxInputs) };
+  const hooks = { readiness: appOptions.readiness, info: appOptions.info, health: appOptions.health };
+  const service: Service = { models, options, metrics, schemas: buildSchemas(options.limits.maxInputs), hooks };
 
   const app = newRouter();
   app.use(requestId());
@@ -105,7 +123,7 @@ export function createApp(appOptions: AppOptions): CoromApp {
         origin: origins.includes('*') ? '*' : origins,
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-        exposeHeaders: ['X-Request-Id', 'Retry-After'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'X-Corom-Backend'],
         maxAge: 600,
       }),
     );
@@ -122,6 +140,11 @@ export function createApp(appOptions: AppOptions): CoromApp {
       },
     }),
   );
+
+  if (appOptions.middleware?.length) {
+    app.use(keepRequestId());
+    for (const middleware of appOptions.middleware) app.use(middleware);
+  }
 
   app.route('/', embeddingsRouter(service));
   app.route('/', modelsRouter(service));
@@ -166,6 +189,7 @@ export function createApp(appOptions: AppOptions): CoromApp {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return respond(c, err);
+    if (err instanceof CoreError) return respond(c, coreErrorToApiError(err as AnyCoreError, c.get('requestId') ?? 'unknown'));
     if (clientClosed(err, c)) {
       // Nobody reads this answer; keep it out of the 5xx counts and the internal-error log.
       return respond(c, clientClosedRequest());

@@ -1,6 +1,11 @@
 /** What createApp takes, its defaults, and their checks. */
-import type { BatcherConfig } from './batcher.js';
-import type { ServedModel } from '../core/served-model.js';
+import type { MiddlewareHandler } from 'hono';
+import type { BatcherConfig } from '../core/batcher.js';
+import { DEFAULT_BATCHING, resolveBatching } from '../core/batching.js';
+import type { ModelSource } from '../core/model-registry.js';
+import type { AppEnv } from './app-env.js';
+
+export { DEFAULT_BATCHING };
 
 export interface Limits {
   /** Inputs per request (OpenAI's limit is 2048). */
@@ -14,17 +19,51 @@ export interface Limits {
   requestTimeoutMs: number;
 }
 
-export interface AppOptions {
+/**
+ * The parts of createApp a host composes with (the Node server, the Worker): where the models come
+ * from, extra middleware, and additions to the probes.
+ */
+export interface AppHooks {
   /**
-   * The models to serve, first one the default. A promise lets the server answer /health
-   * (and 503 on /ready and model routes) while models load.
+   * The models to serve, first one the default (the first of each task is that task's default):
+   * - a list, served at once;
+   * - a promise: /health answers while it settles, /ready and model routes answer 503 meanwhile;
+   * - a loader `() => Promise<models>`, called when the app is created. When it rejects, /ready and
+   *   model routes answer 503 with the reason, and the next request that needs a model (or /ready)
+   *   calls it again -- one call in flight at a time. A list or promise that failed stays failed.
    */
-  models: readonly ServedModel[] | Promise<readonly ServedModel[]>;
+  models: ModelSource;
+  /**
+   * Extra middleware (the Worker's edge cache), run after request id, metrics, CORS, auth, load
+   * shedding and the body limit, before the routes. It may answer a request itself: that answer
+   * still carries `x-request-id` and is counted by /metrics like any other.
+   */
+  middleware?: readonly MiddlewareHandler<AppEnv>[];
+  /** An extra readiness check run by GET /ready once the models are in service; a string is the reason /ready answers 503. */
+  readiness?: () => Promise<string | undefined>;
+  /** Extra top-level fields merged into GET /info (the Worker adds `edge`). */
+  info?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /**
+   * Extra fields for GET /health, shown only when no API keys are configured: with keys, /health and
+   * /ready (both open) say only their status, never what is served or how.
+   */
+  health?: () => Record<string, unknown>;
+}
+
+/**
+ * Everything createApp takes: the hooks above, plus the service's own settings.
+ *
+ * Model routes set `x-corom-backend` to the backend label(s) of the batches that answered
+ * (EmbeddedBatch.backend, comma-joined when several), and /metrics counts answers per model and
+ * backend (`corom_answers_total{model,backend}`).
+ */
+export interface AppOptions extends AppHooks {
   /** Accepted bearer keys; none = no authentication. */
   apiKeys?: readonly string[];
   /** Origins allowed by CORS (`*` for any); none = no CORS headers at all. */
   corsOrigins?: readonly string[];
   limits?: Partial<Limits>;
+  /** Batching of every model's queue; defaults are DEFAULT_BATCHING (src/core/batching.ts). */
   batching?: Partial<BatcherConfig>;
   /** Server-side log of failures (never keys or bodies). Default: none. */
   log?: (line: string) => void;
@@ -36,18 +75,6 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxInputs: 2048,
   maxBodyBytes: 4 * 1024 * 1024,
   requestTimeoutMs: 30_000,
-};
-
-export const DEFAULT_BATCHING: Readonly<BatcherConfig> = {
-  enabled: true,
-  maxBatchTokens: 8192,
-  maxBatchSize: 64,
-  maxQueue: 256,
-  // No idle wait: requests arriving in the same I/O turn still share a batch, and under load the
-  // queue fills while the previous batch runs (measured with 64 connections: 0 ms ~1080 req/s,
-  // p99 ~230 ms; 2 ms ~860 req/s, p99 ~420 ms).
-  batchWaitMs: 0,
-  concurrency: 1,
 };
 
 export const SERVICE_VERSION = '0.1.0';
@@ -69,12 +96,10 @@ function positiveInteger(name: string, value: number): number {
 /** Fills defaults and rejects nonsense early (a programming or config error, not a client one). */
 export function resolveOptions(options: AppOptions): ResolvedOptions {
   const limits = { ...DEFAULT_LIMITS, ...stripUndefined(options.limits ?? {}) };
-  const batching = { ...DEFAULT_BATCHING, ...stripUndefined(options.batching ?? {}) };
+  const batching = resolveBatching(options.batching);
   positiveInteger('limits.maxInputs', limits.maxInputs);
   positiveInteger('limits.maxBodyBytes', limits.maxBodyBytes);
   positiveInteger('limits.requestTimeoutMs', limits.requestTimeoutMs);
-  for (const key of ['maxBatchTokens', 'maxBatchSize', 'maxQueue', 'concurrency'] as const) positiveInteger(`batching.${key}`, batching[key]);
-  if (!(batching.batchWaitMs >= 0)) throw new RangeError(`batching.batchWaitMs must be >= 0, got ${batching.batchWaitMs}`);
   const apiKeys = (options.apiKeys ?? []).filter((k) => k.length > 0);
   return {
     apiKeys,
@@ -88,29 +113,4 @@ export function resolveOptions(options: AppOptions): ResolvedOptions {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/*
- * CONTRACT (issue 13; the core branch implements these in AppOptions / createApp, the Worker
- * branch composes with them). Kept here as one type so both branches code against the same shape.
- *
- * - `models` also accepts a loader `() => Promise<readonly ServedModel[]>`: called when the app is
- *   created; when it rejects, /ready and model routes answer 503 with the reason, and the next
- *   request that needs a model (or /ready) calls it again (one call in flight at a time).
- * - `middleware`: extra Hono middleware run after request id, metrics, CORS, auth, load shedding
- *   and the body limit, before the routes (the Worker's edge cache). It may answer a request itself
- *   (a cache hit): that answer still carries `x-request-id` and is counted by /metrics.
- * - `readiness`: an extra readiness check; a string is the reason /ready answers 503.
- * - `info`: extra top-level fields merged into GET /info (the Worker adds `edge`).
- * - `health`: extra fields for GET /health, shown only when no API keys are configured.
- * - Model routes set `x-corom-backend` to the backend label(s) of the batches that answered
- *   (EmbeddedBatch.backend, comma-joined when several), and /metrics counts answers per
- *   model and backend (`corom_answers_total{model,backend}`).
- */
-export interface AppHooks {
-  models: readonly ServedModel[] | Promise<readonly ServedModel[]> | (() => Promise<readonly ServedModel[]>);
-  middleware?: readonly import('hono').MiddlewareHandler<import('./app-env.js').AppEnv>[];
-  readiness?: () => Promise<string | undefined>;
-  info?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
-  health?: () => Record<string, unknown>;
 }

@@ -1,9 +1,10 @@
-/** What every router gets from createApp: the models, the resolved options, metrics and schemas. */
+/** What every router gets from createApp: the models, the resolved options, hooks, metrics and schemas. */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { ModelRegistry } from '../core/model-registry.js';
 import type { AppEnv } from './app-env.js';
 import type { ServiceMetrics } from './metrics.js';
-import type { ModelRegistry } from './model-registry.js';
-import type { ResolvedOptions } from './options.js';
+import type { AppHooks, ResolvedOptions } from './options.js';
 import { ErrorSchema, type Schemas } from './schemas.js';
 import { validationHook } from './validation.js';
 
@@ -12,6 +13,17 @@ export interface Service {
   options: ResolvedOptions;
   metrics: ServiceMetrics;
   schemas: Schemas;
+  hooks: Pick<AppHooks, 'readiness' | 'info' | 'health'>;
+}
+
+/** Header naming the backend(s) that computed a model route's answer. */
+export const BACKEND_HEADER = 'x-corom-backend';
+
+/** Marks a model route's answer with the backends that computed it and counts it per model and backend. */
+export function answeredBy(c: Context<AppEnv>, service: Service, model: string, backends: readonly string[]): void {
+  const backend = backends.join(',');
+  c.header(BACKEND_HEADER, backend);
+  service.metrics.answers.inc({ model, backend });
 }
 
 /** A router whose request validation failures become OpenAI-shaped 400s. */

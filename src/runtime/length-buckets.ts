@@ -11,13 +11,19 @@ export interface BucketLimits {
 }
 
 /**
+ * The one default batch size of the project: the core's queue (src/core/batching.ts, what
+ * `corom serve --max-batch-tokens/--max-batch-size` default to) forms batches within these limits
+ * and the ONNX embedders split what they get with the same numbers, so a batch the queue forms is
+ * run as formed. It lives here, below the core, because the runtime uses it too.
+ *
  * 256 rows lets a bucket of short queries (~15 tokens) still make one large GEMM: measured +9%
- * texts/s on coROM-base shape against 64 rows; past 16k padded tokens throughput falls (cache).
+ * texts/s on coROM-base shape against 64 rows (docs/benchmarks.md); past 16k padded tokens
+ * throughput falls (cache).
  */
-export const DEFAULT_BUCKET_LIMITS: BucketLimits = { maxBatchTokens: 16384, maxBatchSize: 256 };
+export const DEFAULT_BUCKET_LIMITS: Readonly<BucketLimits> = { maxBatchTokens: 16384, maxBatchSize: 256 };
 
 /** Index lists into `lengths`, each a sub-batch; every index appears exactly once. */
-export function lengthBuckets(lengths: readonly number[], limits: BucketLimits = DEFAULT_BUCKET_LIMITS): number[][] {
+export function lengthBuckets(lengths: readonly number[], limits: Readonly<BucketLimits> = DEFAULT_BUCKET_LIMITS): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const buckets: number[][] = [];
   let current: number[] = [];

@@ -18,7 +18,7 @@ export class OrtEmbedder implements Embedder {
     readonly info: ModelInfo,
     private readonly session: InferenceSession,
     private readonly TensorClass: TensorConstructor,
-    private readonly limits: BucketLimits = DEFAULT_BUCKET_LIMITS,
+    private readonly limits: Readonly<BucketLimits> = DEFAULT_BUCKET_LIMITS,
   ) {}
 
   async embedTokens(inputs: readonly Int32Array[]): Promise<Float32Array[]> {

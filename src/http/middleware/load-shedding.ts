@@ -6,14 +6,14 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../app-env.js';
-import type { ModelRegistry } from '../model-registry.js';
+import type { ModelRegistry } from '../../core/model-registry.js';
 
 export function shedWhenFull(models: ModelRegistry, inferencePaths: ReadonlySet<string>): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (c.req.method !== 'POST' || !models.ready || !inferencePaths.has(c.req.path)) return next();
     const runners = models.list();
     // Only when all are full: the body may name a model that still has room.
-    if (runners.length > 0 && runners.every((r) => r.full)) throw runners[0]!.overloaded();
+    if (runners.length > 0 && runners.every((r) => r.full)) throw runners[0]!.queueFull();
     return next();
   };
 }

@@ -1,7 +1,7 @@
 /** POST /v1/embeddings: the OpenAI embeddings contract. */
 import { createRoute } from '@hono/zod-openapi';
 import { invalidParam } from '../api-error.js';
-import { errorResponses, newRouter, type Service } from '../service.js';
+import { answeredBy, errorResponses, newRouter, type Service } from '../service.js';
 import { shapeVector, toBase64Floats, toJsonFloats } from '../vectors.js';
 
 export function embeddingsRouter(service: Service) {
@@ -23,7 +23,7 @@ export function embeddingsRouter(service: Service) {
 
   return newRouter().openapi(route, async (c) => {
     const body = c.req.valid('json');
-    const runner = service.models.get(body.model ?? undefined);
+    const runner = service.models.get('embedding', body.model ?? undefined);
     const hidden = runner.model.info.dimensions;
     if (body.dimensions != null && body.dimensions > hidden) {
       throw invalidParam('dimensions', `dimensions must be an integer between 1 and ${hidden} for model '${runner.id}', got ${body.dimensions}`);
@@ -39,6 +39,7 @@ export function embeddingsRouter(service: Service) {
             ? await runner.embedTokenIds([input as number[]], { name: 'input', nested: false }, submit)
             : await runner.embedTokenIds(input as number[][], { name: 'input', nested: true }, submit);
 
+    answeredBy(c, service, runner.id, result.backends);
     const shape = { dimensions: body.dimensions ?? undefined, normalize: body.normalize !== false };
     const encode = body.encoding_format === 'base64' ? toBase64Floats : toJsonFloats;
     const tokens = result.tokenCounts.reduce((a, b) => a + b, 0);

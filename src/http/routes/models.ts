@@ -1,6 +1,6 @@
 /** GET /v1/models and GET /v1/models/{id}: OpenAI's model list, plus what an embedding client needs. */
 import { createRoute, z } from '@hono/zod-openapi';
-import type { ModelRunner } from '../model-runner.js';
+import type { ModelRunner } from '../../core/model-registry.js';
 import { errorResponses, newRouter, type Service } from '../service.js';
 
 export function modelCard(runner: ModelRunner) {
@@ -40,11 +40,11 @@ export function modelsRouter(service: Service) {
 
   const router = newRouter()
     .openapi(list, (c) => {
-      service.models.get(undefined); // 503 until loaded
+      service.models.checkReady(); // 503 until loaded
       return c.json({ object: 'list' as const, data: service.models.list().map(modelCard) }, 200);
     })
-    .openapi(one, (c) => c.json(modelCard(service.models.get(c.req.valid('param').id, 'id')), 200));
+    .openapi(one, (c) => c.json(modelCard(service.models.find(c.req.valid('param').id, 'id')), 200));
   // ModelScope-style ids hold one slash (owner/name); route them too, outside the spec.
-  router.get('/v1/models/:owner/:name', (c) => c.json(modelCard(service.models.get(`${c.req.param('owner')}/${c.req.param('name')}`, 'id')), 200));
+  router.get('/v1/models/:owner/:name', (c) => c.json(modelCard(service.models.find(`${c.req.param('owner')}/${c.req.param('name')}`, 'id')), 200));
   return router;
 }

@@ -1,18 +1,40 @@
-/** Liveness, readiness, service info and Prometheus metrics. */
+/**
+ * Liveness, readiness, service info and Prometheus metrics. /health and /ready are open (no key):
+ * with API keys configured they say only their status, never which models or backends are served.
+ */
 import { createRoute, z } from '@hono/zod-openapi';
+import { NotReadyError } from '../../core/errors.js';
 import { ApiError } from '../api-error.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics.js';
 import { errorResponses, newRouter, type Service } from '../service.js';
 import { modelCard } from './models.js';
 
 export function opsRouter(service: Service) {
+  const keyed = service.options.apiKeys.length > 0;
+  /** Why /ready answers 503, if it does: the models first (a failed loader is retried), then the host's check. */
+  const notReadyReason = async (): Promise<string | undefined> => {
+    if (!service.models.ready) {
+      try {
+        service.models.checkReady();
+      } catch (err) {
+        if (err instanceof NotReadyError) return err.reason;
+        throw err;
+      }
+    }
+    if (!service.hooks.readiness) return undefined;
+    // A check that throws is a failed check, not a server error.
+    return service.hooks.readiness().then(
+      (reason) => reason ?? undefined,
+      (err: unknown) => `readiness check failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  };
   const health = createRoute({
     method: 'get',
     path: '/health',
     tags: ['Operations'],
     summary: 'Liveness (always 200 while the process serves HTTP; no auth)',
     security: [],
-    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
+    responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }).passthrough() } } } },
   });
   const ready = createRoute({
     method: 'get',
@@ -21,7 +43,10 @@ export function opsRouter(service: Service) {
     summary: 'Readiness (503 until the models are loaded; no auth)',
     security: [],
     responses: {
-      200: { description: 'Ready', content: { 'application/json': { schema: z.object({ status: z.literal('ready'), models: z.array(z.string()) }) } } },
+      200: {
+        description: 'Ready (model ids only when no API keys are configured)',
+        content: { 'application/json': { schema: z.object({ status: z.literal('ready'), models: z.array(z.string()).optional() }) } },
+      },
       ...errorResponses(503),
     },
   });
@@ -50,7 +75,7 @@ export function opsRouter(service: Service) {
                 concurrency: z.number(),
               }),
               auth: z.boolean(),
-            }),
+            }).passthrough(),
           },
         },
       },
@@ -66,17 +91,20 @@ export function opsRouter(service: Service) {
   });
 
   return newRouter()
-    .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
-    .openapi(ready, (c) => {
-      if (!service.models.ready) {
-        throw new ApiError(503, `Not ready: ${service.models.notReadyReason}`, { code: 'model_not_ready', headers: { 'Retry-After': '1' } });
+    .openapi(health, (c) => c.json({ ...(keyed ? {} : service.hooks.health?.()), status: 'ok' as const }, 200))
+    .openapi(ready, async (c) => {
+      const reason = await notReadyReason();
+      if (reason !== undefined) {
+        throw new ApiError(503, keyed ? 'Not ready' : `Not ready: ${reason}`, { code: 'model_not_ready', headers: { 'Retry-After': '1' } });
       }
-      return c.json({ status: 'ready' as const, models: service.models.list().map((r) => r.id) }, 200);
+      return c.json(keyed ? { status: 'ready' as const } : { status: 'ready' as const, models: service.models.list().map((r) => r.id) }, 200);
     })
-    .openapi(info, (c) => {
+    .openapi(info, async (c) => {
       const { limits, batching, apiKeys, version } = service.options;
+      const extra = (await service.hooks.info?.()) ?? {};
       return c.json(
         {
+          ...extra,
           name: 'corom-edge',
           version,
           ready: service.models.ready,

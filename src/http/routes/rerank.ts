@@ -1,6 +1,6 @@
 /** POST /v1/rerank: Jina / Cohere / TEI rerank shape, scored by bi-encoder cosine similarity. */
 import { createRoute } from '@hono/zod-openapi';
-import { errorResponses, newRouter, type Service } from '../service.js';
+import { answeredBy, errorResponses, newRouter, type Service } from '../service.js';
 import { dot, shapeVector } from '../vectors.js';
 
 export function rerankRouter(service: Service) {
@@ -21,13 +21,14 @@ export function rerankRouter(service: Service) {
 
   return newRouter().openapi(route, async (c) => {
     const body = c.req.valid('json');
-    const runner = service.models.get(body.model ?? undefined);
+    const runner = service.models.get('embedding', body.model ?? undefined);
     const documents = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
-    const { vectors, tokenCounts } = await runner.embedTexts([body.query, ...documents], {
+    const { vectors, tokenCounts, backends } = await runner.embedTexts([body.query, ...documents], {
       timeoutMs: service.options.limits.requestTimeoutMs,
       requestId: c.get('requestId'),
       signal: c.req.raw.signal,
     });
+    answeredBy(c, service, runner.id, backends);
     const [query, ...docs] = vectors.map((v) => shapeVector(v, { normalize: true }));
     const ranked = docs
       .map((vector, index) => ({ index, relevance_score: dot(query, vector) }))

@@ -1,7 +1,7 @@
 /** POST /v1/sentence-embedding: the ModelScope sentence-embedding pipeline over HTTP. */
 import { createRoute } from '@hono/zod-openapi';
 import { invalidParam } from '../api-error.js';
-import { errorResponses, newRouter, type Service } from '../service.js';
+import { answeredBy, errorResponses, newRouter, type Service } from '../service.js';
 import { dot, toJsonFloats } from '../vectors.js';
 
 export function sentenceEmbeddingRouter(service: Service) {
@@ -23,17 +23,18 @@ export function sentenceEmbeddingRouter(service: Service) {
 
   return newRouter().openapi(route, async (c) => {
     const body = c.req.valid('json');
-    const runner = service.models.get(body.model ?? undefined);
+    const runner = service.models.get('embedding', body.model ?? undefined);
     const texts = [...body.input.source_sentence, ...(body.input.sentences_to_compare ?? [])];
     const maxInputs = service.options.limits.maxInputs;
     if (texts.length > maxInputs) {
       throw invalidParam('input', `input holds ${texts.length} sentences in all; at most ${maxInputs} are allowed per request`);
     }
-    const { vectors } = await runner.embedTexts(texts, {
+    const { vectors, backends } = await runner.embedTexts(texts, {
       timeoutMs: service.options.limits.requestTimeoutMs,
       requestId: c.get('requestId'),
       signal: c.req.raw.signal,
     });
+    answeredBy(c, service, runner.id, backends);
     const scores = vectors.slice(1).map((v) => dot(vectors[0], v));
     return c.json({ text_embedding: vectors.map(toJsonFloats), scores }, 200);
   });

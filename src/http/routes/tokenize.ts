@@ -19,7 +19,7 @@ export function tokenizeRouter(service: Service) {
 
   return newRouter().openapi(route, (c) => {
     const body = c.req.valid('json');
-    const runner = service.models.get(body.model ?? undefined);
+    const runner = service.models.get('embedding', body.model ?? undefined);
     const texts = typeof body.inputs === 'string' ? [body.inputs] : body.inputs;
     const data = runner.tokenize(texts, 'model').map((t, index) => ({ index, ids: Array.from(t.ids), tokens: t.tokens }));
     const tokens = data.reduce((sum, d) => sum + d.ids.length, 0);

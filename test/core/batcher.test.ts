@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatchFailedError, DynamicBatcher, QueueFullError, QueueTimeoutError, type BatchReport, type BatcherConfig } from '../../src/http/batcher.js';
+import { DynamicBatcher, type BatchReport, type BatcherConfig } from '../../src/core/batcher.js';
+import { BatchFailedError, QueueFullError, QueueTimeoutError } from '../../src/core/errors.js';
 
 /** A deterministic stand-in backend: the output of a sequence is its first id times 10 plus its length. */
 function recordingBackend(options: { delayMs?: number; failWhen?: (items: number[][]) => boolean } = {}) {

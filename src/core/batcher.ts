@@ -8,15 +8,18 @@
  * sequences may land in several batches; its results come back in its own order.
  *
  * Admission is bounded: at most `maxQueue` groups may be waiting or running; one more is
- * refused at once (QueueFullError, HTTP 429) rather than queued into a timeout. Each group has a
- * deadline (QueueTimeoutError, HTTP 503), and may carry an AbortSignal: a request whose client
+ * refused at once (QueueFullError) rather than queued into a timeout. Each group has a
+ * deadline (QueueTimeoutError), and may carry an AbortSignal: a request whose client
  * went away stops waiting and its queued sequences are never computed. If a batch's inference
  * throws, only the groups with a sequence in that batch fail (BatchFailedError); the batcher keeps
  * going.
  *
  * With `enabled: false` every group runs alone as one batch (for benchmarks), still FIFO and
  * still bounded.
+ *
+ * Failures are the core's typed errors (./errors.ts); the HTTP layer maps them to statuses.
  */
+import { BatchFailedError, QueueFullError, QueueTimeoutError, RequestAbortedError } from './errors.js';
 
 export interface BatcherConfig {
   /** false: one request = one batch, no merging. */
@@ -55,35 +58,8 @@ export interface BatcherHooks<I, O> {
   onBatch?(report: BatchReport): void;
   /** Monotonic clock in ms; injectable for tests. */
   now?(): number;
-}
-
-export class QueueFullError extends Error {
-  constructor(readonly maxQueue: number) {
-    super(`the model's queue is full (${maxQueue} requests waiting or running)`);
-    this.name = 'QueueFullError';
-  }
-}
-
-export class QueueTimeoutError extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`the request was not served within ${timeoutMs} ms`);
-    this.name = 'QueueTimeoutError';
-  }
-}
-
-/** The request's signal aborted (its client went away) before it was answered. */
-export class RequestAbortedError extends Error {
-  constructor() {
-    super('the request was abandoned by its client');
-    this.name = 'RequestAbortedError';
-  }
-}
-
-export class BatchFailedError extends Error {
-  constructor(cause: unknown) {
-    super('inference failed for a batch this request was part of', { cause });
-    this.name = 'BatchFailedError';
-  }
+  /** Id of the model this queue serves, carried by its errors. */
+  owner?: string;
 }
 
 interface Group<I, O> {
@@ -182,7 +158,7 @@ export class DynamicBatcher<I, O> {
   submit(items: readonly I[], options: { timeoutMs?: number; tag?: string; signal?: AbortSignal } = {}): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (options.signal?.aborted) return Promise.reject(new RequestAbortedError());
-    if (this.full) return Promise.reject(new QueueFullError(this.config.maxQueue));
+    if (this.full) return Promise.reject(new QueueFullError(this.config.maxQueue, this.hooks.owner));
     return new Promise<O[]>((resolve, reject) => {
       const group: Group<I, O> = {
         items,
@@ -200,7 +176,7 @@ export class DynamicBatcher<I, O> {
       this.waitingSequences += items.length;
       if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
         const timeoutMs = options.timeoutMs;
-        group.timer = setTimeout(() => this.settle(group, new QueueTimeoutError(timeoutMs)), timeoutMs);
+        group.timer = setTimeout(() => this.settle(group, new QueueTimeoutError(timeoutMs, this.hooks.owner)), timeoutMs);
       }
       const signal = options.signal;
       if (signal) {
@@ -344,7 +320,7 @@ export class DynamicBatcher<I, O> {
         if (--group.remaining === 0) this.settle(group);
       });
     } else {
-      const error = new BatchFailedError(failure);
+      const error = new BatchFailedError(failure, this.hooks.owner);
       for (const entry of batch) this.settle(entry.group, error);
     }
     try {

@@ -5,7 +5,7 @@
  * [CLS] first / [SEP] last, then cut to the model's max length keeping [SEP] last -- exactly what
  * the tokenizer does to text, so `/tokenize` output fed back as ids gives the same vector.
  */
-import { invalidParam } from './api-error.js';
+import { InvalidTokenIdError } from './errors.js';
 
 export interface TokenLimits {
   vocabSize: number;
@@ -14,17 +14,16 @@ export interface TokenLimits {
   sep: number;
 }
 
-/** Validates ids against the vocabulary and returns complete, truncated sequences. */
+/**
+ * Validates ids against the vocabulary and returns complete, truncated sequences. `param(i)` names
+ * sequence i the way the client wrote it (`input`, `input[2]`); an InvalidTokenIdError names the id's path.
+ */
 export function completeSequences(sequences: readonly (readonly number[])[], limits: TokenLimits, param: (i: number) => string): Int32Array[] {
   return sequences.map((ids, i) => {
     for (let j = 0; j < ids.length; j++) {
       const id = ids[j];
       if (!Number.isInteger(id) || id < 0 || id >= limits.vocabSize) {
-        throw invalidParam(
-          `${param(i)}[${j}]`,
-          `${param(i)}[${j}]: token id ${id} is outside this model's vocabulary; ids must be integers from 0 to ${limits.vocabSize - 1}`,
-          'invalid_token_id',
-        );
+        throw new InvalidTokenIdError(`${param(i)}[${j}]`, id, limits.vocabSize);
       }
     }
     const start = ids[0] === limits.cls ? 1 : 0;

@@ -1,0 +1,21 @@
+/** The core: served-model contract, per-model queues with dynamic batching, typed errors. No HTTP. */
+export { servedEngine, type EmbeddedBatch, type EngineLike, type ServedModel, type TextEmbeddings, type TextModel, type TokenModel } from './served-model.js';
+export { DynamicBatcher, type BatchReport, type BatcherConfig, type BatcherHooks } from './batcher.js';
+export { DEFAULT_BATCHING, resolveBatching } from './batching.js';
+export { EmbeddingRunner, type EmbedResult, type SubmitOptions, type TokenIdField } from './embedding-runner.js';
+export { ModelRegistry, taskOf, type ModelRunner, type ModelSource, type ModelTask, type RunnerByTask } from './model-registry.js';
+export { completeSequences, type TokenLimits } from './token-input.js';
+export {
+  BatchFailedError,
+  CoreError,
+  InvalidTokenIdError,
+  NotReadyError,
+  QueueFullError,
+  QueueTimeoutError,
+  RequestAbortedError,
+  TokenIdsNotSupportedError,
+  UnknownModelError,
+  WrongModelTaskError,
+  type AnyCoreError,
+  type CoreErrorKind,
+} from './errors.js';
