@@ -93,7 +93,9 @@ export function createApp(appOptions: AppOptions): CoromApp {
   // A load failure is reported by /ready and the 503s; keep it from being an unhandled rejection.
   models.loaded.catch(() => {});
   metrics.trackQueues(() => models.list().map((r) => ({ model: r.id, ...r.queue })));
-  const service: Service = { models, options, metrics, schemas: buildSchemas(options.limits.maxInputs) };
+  const { readiness, info, health } = appOptions;
+  const hooks = { ...(readiness ? { readiness } : {}), ...(info ? { info } : {}), ...(health ? { health } : {}) };
+  const service: Service = { models, options, metrics, schemas: buildSchemas(options.limits.maxInputs), hooks };
 
   const app = newRouter();
   app.use(requestId());
@@ -105,7 +107,7 @@ export function createApp(appOptions: AppOptions): CoromApp {
         origin: origins.includes('*') ? '*' : origins,
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-        exposeHeaders: ['X-Request-Id', 'Retry-After'],
+        exposeHeaders: ['X-Request-Id', 'Retry-After', 'X-Corom-Backend', 'X-Corom-Cache'],
         maxAge: 600,
       }),
     );
@@ -122,6 +124,13 @@ export function createApp(appOptions: AppOptions): CoromApp {
       },
     }),
   );
+
+  // A models loader that failed is called again by the next request past the open probes.
+  app.use(async (c, next) => {
+    if (c.req.path === '/ready' || !OPEN_PATHS.has(c.req.path)) models.retryIfFailed();
+    return next();
+  });
+  for (const middleware of appOptions.middleware ?? []) app.use(middleware);
 
   app.route('/', embeddingsRouter(service));
   app.route('/', modelsRouter(service));

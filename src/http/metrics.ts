@@ -171,6 +171,7 @@ export class ServiceMetrics {
   readonly inferenceSeconds = this.registry.histogram('corom_inference_duration_seconds', 'Inference latency per batch in seconds.', ['model'], LATENCY_BUCKETS);
   readonly inferenceFailures = this.registry.counter('corom_inference_failures_total', 'Batches whose inference threw.', ['model']);
   readonly tokens = this.registry.counter('corom_tokens_total', 'Tokens embedded (after truncation, [CLS]/[SEP] included).', ['model']);
+  readonly answers = this.registry.counter('corom_answers_total', 'Successful model-route answers by model and the backend that computed them (x-corom-backend).', ['model', 'backend']);
 
   /** Queue gauges read the batchers at scrape time. */
   trackQueues(read: () => Array<{ model: string; sequences: number; requests: number }>): void {

@@ -12,14 +12,31 @@ type State = { kind: 'loading' } | { kind: 'ready'; runners: Map<string, ModelRu
 export class ModelRegistry {
   private state: State = { kind: 'loading' };
   /** Resolves once the models are in service (or failed to load). */
-  readonly loaded: Promise<void>;
+  loaded: Promise<void>;
 
   constructor(
-    models: readonly ServedModel[] | Promise<readonly ServedModel[]>,
+    private readonly models: readonly ServedModel[] | Promise<readonly ServedModel[]> | (() => Promise<readonly ServedModel[]>),
     private readonly batching: BatcherConfig,
     private readonly onBatch: (model: string, report: BatchReport) => void,
   ) {
-    this.loaded = Promise.resolve(models)
+    this.loaded = this.load();
+  }
+
+  /** A loader that failed is called again (one call at a time); a list or promise is not. */
+  retryIfFailed(): void {
+    if (this.state.kind !== 'failed' || typeof this.models !== 'function') return;
+    this.state = { kind: 'loading' };
+    this.loaded = this.load();
+  }
+
+  private load(): Promise<void> {
+    let models: readonly ServedModel[] | Promise<readonly ServedModel[]>;
+    try {
+      models = typeof this.models === 'function' ? this.models() : this.models;
+    } catch (err) {
+      models = Promise.reject(err);
+    }
+    return Promise.resolve(models)
       .then((list) => this.install(list))
       .catch((err: unknown) => {
         this.state = { kind: 'failed', reason: err instanceof Error ? err.message : String(err) };

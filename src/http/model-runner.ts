@@ -3,6 +3,7 @@
  * batcher and turns batcher failures into the service's HTTP errors. Routes hand it texts or
  * token ids and get raw vectors plus per-input token counts back, in request order.
  */
+import { BackendUnavailableError } from '../errors.js';
 import { ApiError, clientClosedRequest, invalidParam } from './api-error.js';
 import { BatchFailedError, DynamicBatcher, QueueFullError, QueueTimeoutError, RequestAbortedError, type BatchReport, type BatcherConfig } from './batcher.js';
 import type { ServedModel, TextModel, TokenModel } from '../core/served-model.js';
@@ -12,6 +13,8 @@ export interface EmbedResult {
   vectors: Float32Array[];
   /** Tokens per input after truncation, [CLS]/[SEP] included. */
   tokenCounts: number[];
+  /** Backend labels of the batches that computed these vectors (EmbeddedBatch.backend), each once. */
+  backends: string[];
 }
 
 export interface SubmitOptions {
@@ -21,20 +24,28 @@ export interface SubmitOptions {
   signal?: AbortSignal;
 }
 
-type TextOutput = { vector: Float32Array; tokens: number };
+type TextOutput = { vector: Float32Array; tokens: number; backend: string };
+type TokenOutput = { vector: Float32Array; backend: string };
+
+function labels(outputs: readonly { backend: string }[]): string[] {
+  return [...new Set(outputs.map((o) => o.backend))];
+}
 
 export class ModelRunner {
   readonly model: ServedModel;
   /** Unix seconds when the model was put in service (OpenAI's `created`). */
   readonly created = Math.floor(Date.now() / 1000);
-  private readonly tokenBatcher?: DynamicBatcher<Int32Array, Float32Array>;
+  private readonly tokenBatcher?: DynamicBatcher<Int32Array, TokenOutput>;
   private readonly textBatcher?: DynamicBatcher<string, TextOutput>;
 
   constructor(model: ServedModel, config: BatcherConfig, onBatch: (report: BatchReport) => void) {
     this.model = model;
     if (model.kind === 'tokens') {
-      this.tokenBatcher = new DynamicBatcher<Int32Array, Float32Array>(config, {
-        run: async (sequences) => (await model.embedTokens(sequences)).vectors,
+      this.tokenBatcher = new DynamicBatcher<Int32Array, TokenOutput>(config, {
+        run: async (sequences) => {
+          const { vectors, backend } = await model.embedTokens(sequences);
+          return vectors.map((vector) => ({ vector, backend }));
+        },
         lengthOf: (sequence) => sequence.length,
         onBatch,
       });
@@ -86,11 +97,11 @@ export class ModelRunner {
     if (this.full) throw this.overloaded();
     if (this.model.kind === 'tokens') {
       const sequences = this.model.tokenize(texts);
-      const vectors = await this.submit(this.tokenBatcher!, sequences, options);
-      return { vectors, tokenCounts: sequences.map((s) => s.length) };
+      const outputs = await this.submit(this.tokenBatcher!, sequences, options);
+      return { vectors: outputs.map((o) => o.vector), tokenCounts: sequences.map((s) => s.length), backends: labels(outputs) };
     }
     const outputs = await this.submit(this.textBatcher!, texts, options);
-    return { vectors: outputs.map((o) => o.vector), tokenCounts: outputs.map((o) => o.tokens) };
+    return { vectors: outputs.map((o) => o.vector), tokenCounts: outputs.map((o) => o.tokens), backends: labels(outputs) };
   }
 
   /** Token-id input: validated against the vocabulary, wrapped in [CLS] ... [SEP], truncated. */
@@ -99,8 +110,8 @@ export class ModelRunner {
     if (this.full) throw this.overloaded();
     const param = (i: number): string => (field.nested ? `${field.name}[${i}]` : field.name);
     const complete = completeSequences(sequences, { vocabSize: model.info.vocabSize, maxLength: model.info.maxLength, cls: model.special.cls, sep: model.special.sep }, param);
-    const vectors = await this.submit(this.tokenBatcher!, complete, options);
-    return { vectors, tokenCounts: complete.map((s) => s.length) };
+    const outputs = await this.submit(this.tokenBatcher!, complete, options);
+    return { vectors: outputs.map((o) => o.vector), tokenCounts: complete.map((s) => s.length), backends: labels(outputs) };
   }
 
   private tokenModel(param: string): TokenModel {
@@ -123,6 +134,13 @@ export class ModelRunner {
           headers: { 'Retry-After': '1' },
         });
       }
+      if (err instanceof BatchFailedError && err.cause instanceof BackendUnavailableError) {
+        // The backend says why it cannot compute (e.g. over a Worker's memory budget): a 503 with that reason.
+        throw new ApiError(503, `Model '${this.id}' is unavailable: ${err.cause.message}`, {
+          code: err.cause.code,
+          headers: { 'Retry-After': String(err.cause.retryAfterSeconds) },
+        });
+      }
       if (err instanceof BatchFailedError) {
         throw new ApiError(500, `Inference failed for this request (request id ${options.requestId}). Other requests are unaffected; retrying may succeed.`, {
           code: 'inference_failed',
@@ -134,9 +152,9 @@ export class ModelRunner {
 }
 
 async function embedTextBatch(model: TextModel, texts: string[]): Promise<TextOutput[]> {
-  const { vectors, tokenCounts } = await model.embedTexts(texts);
+  const { vectors, tokenCounts, backend } = await model.embedTexts(texts);
   if (vectors.length !== texts.length || tokenCounts.length !== texts.length) {
     throw new Error(`model ${model.info.id} returned ${vectors.length} vectors / ${tokenCounts.length} token counts for ${texts.length} texts`);
   }
-  return vectors.map((vector, i) => ({ vector, tokens: tokenCounts[i] }));
+  return vectors.map((vector, i) => ({ vector, tokens: tokenCounts[i], backend }));
 }

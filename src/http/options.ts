@@ -14,12 +14,12 @@ export interface Limits {
   requestTimeoutMs: number;
 }
 
-export interface AppOptions {
+export interface AppOptions extends AppHooks {
   /**
    * The models to serve, first one the default. A promise lets the server answer /health
-   * (and 503 on /ready and model routes) while models load.
+   * (and 503 on /ready and model routes) while models load; a loader is called again after it failed.
    */
-  models: readonly ServedModel[] | Promise<readonly ServedModel[]>;
+  models: AppHooks['models'];
   /** Accepted bearer keys; none = no authentication. */
   apiKeys?: readonly string[];
   /** Origins allowed by CORS (`*` for any); none = no CORS headers at all. */

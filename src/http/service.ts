@@ -1,9 +1,10 @@
 /** What every router gets from createApp: the models, the resolved options, metrics and schemas. */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from './app-env.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ModelRegistry } from './model-registry.js';
-import type { ResolvedOptions } from './options.js';
+import type { AppHooks, ResolvedOptions } from './options.js';
 import { ErrorSchema, type Schemas } from './schemas.js';
 import { validationHook } from './validation.js';
 
@@ -12,6 +13,17 @@ export interface Service {
   options: ResolvedOptions;
   metrics: ServiceMetrics;
   schemas: Schemas;
+  /** The optional hooks of AppOptions (readiness, info, health). */
+  hooks: Omit<AppHooks, 'models' | 'middleware'>;
+}
+
+/** Response header naming the backend(s) that computed a model route's answer. */
+export const BACKEND_HEADER = 'x-corom-backend';
+
+/** Reports who computed an answer: the header for the client, the context for /metrics. */
+export function reportBackends(c: Context<AppEnv>, model: string, backends: readonly string[]): void {
+  c.header(BACKEND_HEADER, backends.join(','));
+  c.set('answered', { model, backends });
 }
 
 /** A router whose request validation failures become OpenAI-shaped 400s. */

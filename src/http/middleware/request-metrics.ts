@@ -18,6 +18,8 @@ export function requestMetrics(metrics: ServiceMetrics): MiddlewareHandler<AppEn
     const status = String(c.res.status);
     metrics.requests.inc({ route, method: c.req.method, status });
     metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+    const answered = c.get('answered');
+    if (answered && c.res.status < 400) for (const backend of answered.backends) metrics.answers.inc({ model: answered.model, backend });
     if (c.res.status >= 400) metrics.errors.inc({ route, status, type: c.get('errorType') ?? 'unknown' });
   };
 }

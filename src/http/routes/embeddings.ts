@@ -1,7 +1,7 @@
 /** POST /v1/embeddings: the OpenAI embeddings contract. */
 import { createRoute } from '@hono/zod-openapi';
 import { invalidParam } from '../api-error.js';
-import { errorResponses, newRouter, type Service } from '../service.js';
+import { errorResponses, newRouter, reportBackends, type Service } from '../service.js';
 import { shapeVector, toBase64Floats, toJsonFloats } from '../vectors.js';
 
 export function embeddingsRouter(service: Service) {
@@ -42,6 +42,7 @@ export function embeddingsRouter(service: Service) {
     const shape = { dimensions: body.dimensions ?? undefined, normalize: body.normalize !== false };
     const encode = body.encoding_format === 'base64' ? toBase64Floats : toJsonFloats;
     const tokens = result.tokenCounts.reduce((a, b) => a + b, 0);
+    reportBackends(c, runner.id, result.backends);
     return c.json(
       {
         object: 'list' as const,

@@ -66,17 +66,22 @@ export function opsRouter(service: Service) {
   });
 
   return newRouter()
-    .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
-    .openapi(ready, (c) => {
+    // Hook extras (a Worker's memory) only without API keys: /health answers anyone.
+    .openapi(health, (c) => c.json({ status: 'ok' as const, ...(service.options.apiKeys.length === 0 ? service.hooks.health?.() : {}) }, 200))
+    .openapi(ready, async (c) => {
       if (!service.models.ready) {
         throw new ApiError(503, `Not ready: ${service.models.notReadyReason}`, { code: 'model_not_ready', headers: { 'Retry-After': '1' } });
       }
+      const reason = await service.hooks.readiness?.();
+      if (reason !== undefined) throw new ApiError(503, `Not ready: ${reason}`, { code: 'model_not_ready', headers: { 'Retry-After': '30' } });
       return c.json({ status: 'ready' as const, models: service.models.list().map((r) => r.id) }, 200);
     })
-    .openapi(info, (c) => {
+    .openapi(info, async (c) => {
       const { limits, batching, apiKeys, version } = service.options;
+      const extra = (await service.hooks.info?.()) ?? {};
       return c.json(
         {
+          ...extra,
           name: 'corom-edge',
           version,
           ready: service.models.ready,

@@ -1,6 +1,6 @@
 /** POST /v1/rerank: Jina / Cohere / TEI rerank shape, scored by bi-encoder cosine similarity. */
 import { createRoute } from '@hono/zod-openapi';
-import { errorResponses, newRouter, type Service } from '../service.js';
+import { errorResponses, newRouter, reportBackends, type Service } from '../service.js';
 import { dot, shapeVector } from '../vectors.js';
 
 export function rerankRouter(service: Service) {
@@ -23,7 +23,7 @@ export function rerankRouter(service: Service) {
     const body = c.req.valid('json');
     const runner = service.models.get(body.model ?? undefined);
     const documents = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
-    const { vectors, tokenCounts } = await runner.embedTexts([body.query, ...documents], {
+    const { vectors, tokenCounts, backends } = await runner.embedTexts([body.query, ...documents], {
       timeoutMs: service.options.limits.requestTimeoutMs,
       requestId: c.get('requestId'),
       signal: c.req.raw.signal,
@@ -35,6 +35,7 @@ export function rerankRouter(service: Service) {
       .slice(0, body.top_n ?? docs.length)
       .map((r) => (body.return_documents ? { ...r, document: { text: documents[r.index] } } : r));
     const tokens = tokenCounts.reduce((a, b) => a + b, 0);
+    reportBackends(c, runner.id, backends);
     return c.json({ model: runner.id, results: ranked, usage: { prompt_tokens: tokens, total_tokens: tokens } }, 200);
   });
 }
