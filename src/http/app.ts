@@ -12,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
+import { BackendUnavailableError } from '../errors.js';
 import { ApiError, clientClosedRequest } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { bearerAuth } from './middleware/auth.js';
@@ -86,6 +87,8 @@ export function createApp(appOptions: AppOptions): CoromApp {
     if (report.ok) metrics.tokens.inc({ model }, report.tokens);
     else {
       metrics.inferenceFailures.inc({ model });
+      // A backend that says why it cannot compute (BackendUnavailableError) logs that itself, once.
+      if (report.error instanceof BackendUnavailableError) return;
       const reason = report.error instanceof Error ? report.error.message : String(report.error);
       options.log(`inference failed for model ${model} (batch of ${report.size}, request ids ${report.tags.join(' ')}): ${reason}`);
     }
