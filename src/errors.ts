@@ -27,3 +27,19 @@ export class UsageError extends CoromError {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * A backend that cannot compute right now and says why (a Worker's model over its memory budget,
+ * an artifact that cannot be read): the service answers 503 with this message, `code` and Retry-After.
+ */
+export class BackendUnavailableError extends CoromError {
+  constructor(
+    message: string,
+    readonly code = 'model_unavailable',
+    readonly retryAfterSeconds = 30,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BackendUnavailableError';
+  }
+}

@@ -9,6 +9,10 @@
  * workers.dev subdomain Cloudflare does not store anything there, so use KV or a custom domain).
  */
 import type { KVNamespace } from '@cloudflare/workers-types';
+import type { Context, MiddlewareHandler } from 'hono';
+
+import type { AppEnv } from '../src/http/app-env.js';
+import { BACKEND_HEADER } from '../src/http/service.js';
 
 export interface CachedAnswer {
   /** The response body as the backend sent it. */
@@ -101,4 +105,65 @@ export class CacheApiEmbedCache implements EmbedCache {
 /** The Workers Cache API's default cache (a workerd global the DOM types do not describe). */
 export function defaultCache(): Cache | undefined {
   return (globalThis as unknown as { caches?: { default?: Cache } }).caches?.default;
+}
+
+export const CACHE_HEADER = 'x-corom-cache';
+/** The backend label /metrics counts a cache hit under (corom_answers_total{backend="cache"}). */
+export const CACHE_BACKEND = 'cache';
+
+export interface CacheMiddlewareOptions {
+  cache: EmbedCache;
+  /** The default model's id (what a request without `model` gets). */
+  defaultModel: string;
+  /** The dtype part of the key for a served model id; undefined = not cached (unknown to this Worker). */
+  dtypeOf(model: string): string | undefined;
+  /** Keeps the store alive after the response (ctx.waitUntil). */
+  keepAlive(c: Context<AppEnv>, promise: Promise<unknown>): void;
+  log(line: string): void;
+}
+
+/**
+ * The cache as app middleware on POST /v1/embeddings, after the app's auth and body limit: a hit
+ * is answered here (with the stored body, the x-corom-backend it had, `x-corom-cache: hit`, and the
+ * app's x-request-id and metrics); a miss goes on to the route and its 200 answer is stored. A
+ * body that is not a JSON object naming a served model is left to the route to refuse.
+ */
+export function embeddingsCache(options: CacheMiddlewareOptions): MiddlewareHandler<AppEnv> {
+  const { cache, log } = options;
+  return async (c, next) => {
+    if (c.req.method !== 'POST' || c.req.path !== '/v1/embeddings') return next();
+    const body = await c.req.json<unknown>().catch(() => undefined);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return next();
+    const request = body as Record<string, unknown>;
+    const model = request.model == null ? options.defaultModel : request.model;
+    const dtype = typeof model === 'string' ? options.dtypeOf(model) : undefined;
+    if (typeof model !== 'string' || dtype === undefined) return next();
+    const key = await embeddingsCacheKey({
+      model,
+      dtype,
+      input: request.input,
+      normalize: request.normalize,
+      dimensions: request.dimensions,
+      encodingFormat: request.encoding_format,
+    });
+    const hit = await cache.get(key).catch((error: unknown) => {
+      log(`cache read failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+    if (hit) {
+      c.set('answered', { model, backends: [CACHE_BACKEND] });
+      return c.body(hit.body, 200, { 'content-type': 'application/json', [BACKEND_HEADER]: hit.backend, [CACHE_HEADER]: 'hit' });
+    }
+    await next();
+    c.res.headers.set(CACHE_HEADER, 'miss');
+    if (c.res.status !== 200) return;
+    const text = await c.res.clone().text();
+    const backend = c.res.headers.get(BACKEND_HEADER) ?? 'unknown';
+    options.keepAlive(
+      c,
+      cache.put(key, { body: text, backend }).catch((error: unknown) => {
+        log(`cache write failed: ${error instanceof Error ? error.message : String(error)}`);
+      }),
+    );
+  };
 }

@@ -1,26 +1,28 @@
 /**
  * Cloudflare Worker entry: the corom-edge HTTP service (src/http) in workerd, with the R2 model run
  * by onnxruntime-web in the isolate, GPU-backed `corom serve` origins in front of it, Workers AI
- * embedding models, and an optional edge cache. worker/edge-app.ts routes; this file assembles the
- * parts once per isolate from the bindings (docs/edge.md lists them).
+ * embedding models, and an optional edge cache. worker/edge-app.ts composes the app; this file
+ * assembles the parts once per isolate from the bindings (docs/edge.md lists them) and hands every
+ * request to that app.
  */
 import { CoromError } from '../src/errors.js';
 import { ApiError } from '../src/http/api-error.js';
 import { parseConfig } from './config.js';
 import { CacheApiEmbedCache, defaultCache, KvEmbedCache, type EmbedCache } from './embed-cache.js';
-import { EdgeService } from './edge-app.js';
+import { createEdgeApp } from './edge-app.js';
+import type { CoromApp } from '../src/http/app.js';
 import type { WaitUntil, WorkerEnv } from './env.js';
 import { IsolateModel, wasmMemoryBytes } from './isolate-model.js';
 import { OriginPool } from './origins.js';
 
 const log = (line: string): void => console.error(`corom worker: ${line}`);
 
-let service: EdgeService | undefined;
+let app: CoromApp | undefined;
 
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: WaitUntil): Promise<Response> {
     try {
-      service ??= buildService(env);
+      app ??= buildApp(env);
     } catch (error) {
       if (!(error instanceof CoromError)) throw error;
       // A configuration mistake: every request says which var to fix (and the next request re-reads it).
@@ -28,11 +30,11 @@ export default {
       const apiError = new ApiError(500, `The Worker is misconfigured: ${error.message}`, { code: 'worker_misconfigured' });
       return Response.json(apiError.toJSON(), { status: 500 });
     }
-    return service.fetch(request, ctx);
+    return app.fetch(request, env, { waitUntil: (promise: Promise<unknown>) => ctx.waitUntil(promise), passThroughOnException: () => {}, props: {} });
   },
 };
 
-function buildService(env: WorkerEnv): EdgeService {
+function buildApp(env: WorkerEnv): CoromApp {
   const config = parseConfig(env);
   let cache: EmbedCache | undefined;
   if (config.cacheTtlSeconds > 0) {
@@ -41,7 +43,7 @@ function buildService(env: WorkerEnv): EdgeService {
     else if (cacheApi) cache = new CacheApiEmbedCache(cacheApi, config.cacheTtlSeconds);
     else log('EMBED_CACHE_TTL is set but there is neither an EMBED_CACHE KV binding nor caches.default; caching is off');
   }
-  return new EdgeService({
+  return createEdgeApp({
     config,
     ...(config.model ? { model: new IsolateModel(env.MODELS!, config.model, config.memoryBudgetBytes) } : {}),
     ...(config.origins.urls.length > 0 ? { origins: new OriginPool(config.origins, Date.now, log) } : {}),

@@ -14,10 +14,8 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasmModule from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { R2Bucket } from '@cloudflare/workers-types';
 
-import { Engine } from '../src/engine/engine.js';
 import type { Embedder, ModelInfo } from '../src/engine/types.js';
 import { CoromError, ModelFileError } from '../src/errors.js';
-import { servedEngine, type TokenModel } from '../src/core/served-model.js';
 import type { ConvertedMetadata } from '../src/onnx/convert.js';
 import { OrtEmbedder } from '../src/runtime/ort-embedder.js';
 import { ortWebForWorkerd, type OrtSessionOptions, type WorkerdOrt } from '../src/runtime/ort-web-workerd.js';
@@ -111,16 +109,6 @@ export class IsolateModel {
       },
     );
     return this.loading;
-  }
-
-  /** The model as the HTTP service serves it: tokenizes in the isolate, runs the session on first use. */
-  servedModel(card: ModelCard): TokenModel {
-    const lazy: Embedder = {
-      info: card.info,
-      embedTokens: async (ids) => (await this.load()).embedTokens(ids),
-      close: async () => {},
-    };
-    return servedEngine(new Engine(card.tokenizer, lazy));
   }
 
   /** For /health and /info. */

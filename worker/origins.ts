@@ -1,15 +1,17 @@
 /**
- * GPU-backed (or any) `corom serve` origins in front of the in-isolate backend. A request for
- * model M is forwarded with its path and body to the next origin in round-robin order that is
+ * GPU-backed (or any) `corom serve` origins in front of the in-isolate backend. A batch of
+ * complete token-id sequences ([CLS] ... [SEP]) for model M is POSTed to /v1/embeddings
+ * (`input` = the id arrays, `normalize: false`, `encoding_format: base64`) of the next origin in
+ * round-robin order that is
  *
  *   - not cut off by its circuit breaker (worker/circuit-breaker.ts),
  *   - healthy: GET /ready answered 200 within the last ORIGIN_HEALTH_MS, and
  *   - verified to serve M: its GET /v1/models lists M's id with M's dimensions,
  *
- * and each attempt has a deadline. A network error, a timeout or a server-side answer (5xx,
- * 429, 401/403, unknown model) counts against that origin and the next one is tried; a 4xx about
- * the request itself (400, 413, 415) is the answer, since every origin would say the same. When no
- * origin answers, the caller falls back to the in-isolate backend. All state is per isolate.
+ * and each attempt has a deadline. The Worker's app validated the request and tokenized it, so
+ * any answer but 200 with one raw vector of M's dimensions per sequence (a network error, a
+ * timeout, 4xx, 5xx, a malformed body) counts against that origin and the next one is tried. When
+ * no origin answers, the caller falls back to the in-isolate backend. All state is per isolate.
  */
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js';
 import type { OriginConfig } from './config.js';
@@ -19,8 +21,8 @@ export interface ExpectedModel {
   dimensions: number;
 }
 
-export type ForwardOutcome =
-  | { kind: 'answered'; origin: string; response: Response }
+export type EmbedOutcome =
+  | { kind: 'answered'; origin: string; vectors: Float32Array[] }
   /**
    * Why each origin was not used, e.g. "https://gpu1: timed out after 10000 ms"; `attempted`
    * counts the origins that were asked and failed (not those skipped for an open circuit or
@@ -39,11 +41,6 @@ export interface OriginStatus {
   answered: number;
   failed: number;
 }
-
-/** Request statuses an origin returns for the request itself: any origin would answer the same. */
-const REQUEST_ERRORS = new Set([400, 413, 415, 422]);
-/** Response headers passed on to the client from an origin's answer. */
-const FORWARDED_HEADERS = ['content-type', 'x-request-id', 'retry-after'];
 
 interface Verification {
   checkedAt: number;
@@ -87,8 +84,11 @@ export class OriginPool {
     return this.origins.length;
   }
 
-  /** Forwards `body` to `path` on the first origin (round robin) that is up and serves `model`. */
-  async forward(path: string, body: Uint8Array<ArrayBuffer>, headers: Headers, model: ExpectedModel): Promise<ForwardOutcome> {
+  /** Raw vectors of complete sequences from the first origin (round robin) that is up and serves `model`. */
+  async embed(sequences: readonly Int32Array[], model: ExpectedModel): Promise<EmbedOutcome> {
+    const body = new TextEncoder().encode(
+      JSON.stringify({ model: model.id, input: sequences.map((s) => Array.from(s)), encoding_format: 'base64', normalize: false }),
+    );
     const reasons: string[] = [];
     let attempted = 0;
     const count = this.origins.length;
@@ -116,10 +116,10 @@ export class OriginPool {
           reasons.push(reason);
           continue;
         }
-        const response = await this.post(origin, path, body, headers);
+        const vectors = await this.post(origin, body, sequences.length, model.dimensions);
         origin.breaker.success();
         origin.answered++;
-        return { kind: 'answered', origin: origin.url, response };
+        return { kind: 'answered', origin: origin.url, vectors };
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         attempted++;
@@ -194,22 +194,11 @@ export class OriginPool {
     }
   }
 
-  private async post(origin: Origin, path: string, body: Uint8Array<ArrayBuffer>, headers: Headers): Promise<Response> {
-    const response = await this.request(origin, path, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': headers.get('content-type') ?? 'application/json', ...requestIdHeader(headers) },
-    });
-    if (response.ok || REQUEST_ERRORS.has(response.status)) {
-      const forwarded = new Headers();
-      for (const name of FORWARDED_HEADERS) {
-        const value = response.headers.get(name);
-        if (value !== null) forwarded.set(name, value);
-      }
-      return new Response(response.body, { status: response.status, headers: forwarded });
-    }
-    const detail = await errorDetail(response);
-    throw new OriginFailure(`POST ${path} answered ${response.status}${detail}`);
+  private async post(origin: Origin, body: Uint8Array<ArrayBuffer>, count: number, dimensions: number): Promise<Float32Array[]> {
+    const response = await this.request(origin, '/v1/embeddings', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    if (response.status !== 200) throw new OriginFailure(`POST /v1/embeddings answered ${response.status}${await errorDetail(response)}`);
+    // The body is read under no deadline (see request()); a malformed one is the origin's failure.
+    return readVectors(await response.json().catch(() => undefined), count, dimensions);
   }
 
   /** One HTTP exchange with the deadline; the API key replaces whatever the client sent. */
@@ -240,9 +229,28 @@ export class OriginPool {
   }
 }
 
-function requestIdHeader(headers: Headers): Record<string, string> {
-  const id = headers.get('x-request-id');
-  return id ? { 'x-request-id': id } : {};
+/** `count` base64 float32 vectors of `dimensions` from an OpenAI embeddings answer, in `index` order. */
+function readVectors(body: unknown, count: number, dimensions: number): Float32Array[] {
+  const data = (body as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data) || data.length !== count) {
+    throw new OriginFailure(`POST /v1/embeddings answered ${Array.isArray(data) ? `${data.length} embeddings for ${count} inputs` : 'without a data array'}`);
+  }
+  const vectors = new Array<Float32Array>(count);
+  for (const item of data as Array<{ index?: unknown; embedding?: unknown }>) {
+    const index = item?.index;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count || vectors[index]) {
+      throw new OriginFailure('POST /v1/embeddings answered embeddings with missing or repeated indexes');
+    }
+    if (typeof item.embedding !== 'string') throw new OriginFailure('POST /v1/embeddings answered a non-base64 embedding');
+    const bytes = Uint8Array.from(atob(item.embedding), (ch) => ch.charCodeAt(0));
+    if (bytes.byteLength !== dimensions * 4) {
+      throw new OriginFailure(`POST /v1/embeddings answered a vector of ${bytes.byteLength / 4} floats, not ${dimensions}`);
+    }
+    const vector = new Float32Array(bytes.buffer);
+    if (!vector.every(Number.isFinite)) throw new OriginFailure('POST /v1/embeddings answered a vector with non-finite values');
+    vectors[index] = vector;
+  }
+  return vectors;
 }
 
 /** ` (message)` from an OpenAI-shaped error body, if there is one; never more than a line. */

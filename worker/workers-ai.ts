@@ -27,6 +27,8 @@ export const KNOWN_WORKERS_AI_MODELS: Readonly<Record<string, Omit<WorkersAiMode
 
 /** Texts per `AI.run` call: the bge models' input schema allows at most 100. */
 export const WORKERS_AI_BATCH = 100;
+/** Backend label of Workers AI answers (x-corom-backend, /metrics). */
+export const WORKERS_AI_BACKEND = 'workers-ai';
 
 /** One WORKERS_AI_MODELS entry: a known id, or "id=dims" for any other embedding model. */
 export function workersAiModelSpec(entry: string): WorkersAiModelSpec {
@@ -54,7 +56,7 @@ export function workersAiModel(ai: AiBinding, spec: WorkersAiModelSpec): TextMod
     pooling: spec.pooling,
     // Workers AI does not say how it stores the weights; the vectors arrive as float32.
     dtype: 'fp32',
-    backend: 'workers-ai',
+    backend: WORKERS_AI_BACKEND,
     // Unknown (no token ids): the model card reports 0.
     vocabSize: 0,
   };
@@ -68,7 +70,7 @@ export function workersAiModel(ai: AiBinding, spec: WorkersAiModelSpec): TextMod
         vectors.push(...readEmbeddings(spec, await ai.run(spec.id, { text: chunk }), chunk.length));
       }
       // Workers AI reports no token counts; a character count bounded by the max length stands in.
-      return { vectors, tokenCounts: texts.map((text) => Math.min(text.length + 2, spec.maxLength)), backend: 'workers-ai' };
+      return { vectors, tokenCounts: texts.map((text) => Math.min(text.length + 2, spec.maxLength)), backend: WORKERS_AI_BACKEND };
     },
   };
 }

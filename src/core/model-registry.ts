@@ -67,6 +67,16 @@ export class ModelRegistry {
     return this.attempt;
   }
 
+  /**
+   * Settles when the models are in service or the current attempt has failed, first starting a
+   * new attempt when the last one failed (a loader only). For callers that would rather wait than
+   * answer "not ready": a Worker isolate starts cold on a request.
+   */
+  settled(): Promise<void> {
+    this.retryIfFailed();
+    return this.attempt;
+  }
+
   get ready(): boolean {
     return this.state.kind === 'ready';
   }

@@ -5,5 +5,7 @@ export interface AppEnv {
   Variables: RequestIdVariables & {
     /** Set by the error handler so the metrics middleware can count errors by OpenAI error type. */
     errorType?: string;
+    /** Set by a model route (or a middleware that answers, e.g. the edge cache): counted by /metrics per model and backend. */
+    answered?: { model: string; backends: readonly string[] };
   };
 }

@@ -16,6 +16,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { CoreError, type AnyCoreError } from '../core/errors.js';
 import { ModelRegistry } from '../core/model-registry.js';
+import { BackendUnavailableError } from '../errors.js';
 import { ApiError, clientClosedRequest } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { coreErrorToApiError } from './core-errors.js';
@@ -103,6 +104,8 @@ export function createApp(appOptions: AppOptions): CoromApp {
     metrics.batchPaddedTokens.observe({ model }, report.paddedTokens);
     metrics.inferenceSeconds.observe({ model }, report.seconds);
     if (report.ok) metrics.tokens.inc({ model }, report.tokens);
+    // The backend said why it cannot compute and the client gets that 503; the backend logs it once.
+    else if (report.error instanceof BackendUnavailableError) return;
     else {
       metrics.inferenceFailures.inc({ model });
       const reason = report.error instanceof Error ? report.error.message : String(report.error);
@@ -144,6 +147,13 @@ export function createApp(appOptions: AppOptions): CoromApp {
   if (appOptions.middleware?.length) {
     app.use(keepRequestId());
     for (const middleware of appOptions.middleware) app.use(middleware);
+  }
+  // After the host's middleware: a cache hit needs no model, and the host's keep-alive wraps the wait.
+  if (appOptions.waitForModels) {
+    app.use(async (c, next) => {
+      if (c.req.path !== '/health') await models.settled();
+      return next();
+    });
   }
 
   app.route('/', embeddingsRouter(service));

@@ -3,6 +3,7 @@
  * code, param and headers. Routes let core errors propagate; the app's onError calls this.
  */
 import type { AnyCoreError } from '../core/errors.js';
+import { BackendUnavailableError } from '../errors.js';
 import { ApiError, clientClosedRequest, invalidParam } from './api-error.js';
 
 const RETRY_SOON = { 'Retry-After': '1' };
@@ -24,6 +25,11 @@ export function coreErrorToApiError(err: AnyCoreError, requestId: string): ApiEr
     case 'aborted':
       return clientClosedRequest();
     case 'batch_failed':
+      // A backend that said why it cannot compute (a Worker model over its memory budget, an
+      // artifact missing from R2) is unavailable, not broken: 503 with its reason and code.
+      if (err.cause instanceof BackendUnavailableError) {
+        return new ApiError(503, err.cause.message, { code: err.cause.code, headers: { 'Retry-After': String(err.cause.retryAfterSeconds) } });
+      }
       return new ApiError(500, `Inference failed for this request (request id ${requestId}). Other requests are unaffected; retrying may succeed.`, {
         code: 'inference_failed',
       });

@@ -39,6 +39,12 @@ export interface AppHooks {
    * still carries `x-request-id` and is counted by /metrics like any other.
    */
   middleware?: readonly MiddlewareHandler<AppEnv>[];
+  /**
+   * Every request but /health (after `middleware`) waits for a model load in progress (retrying a failed loader first)
+   * instead of answering 503 at once: for a Worker, whose isolate loads its models on the first
+   * request. Default false (`corom serve` answers 503 while it loads).
+   */
+  waitForModels?: boolean;
   /** An extra readiness check run by GET /ready once the models are in service; a string is the reason /ready answers 503. */
   readiness?: () => Promise<string | undefined>;
   /** Extra top-level fields merged into GET /info (the Worker adds `edge`). */

@@ -19,11 +19,14 @@ export interface Service {
 /** Header naming the backend(s) that computed a model route's answer. */
 export const BACKEND_HEADER = 'x-corom-backend';
 
-/** Marks a model route's answer with the backends that computed it and counts it per model and backend. */
-export function answeredBy(c: Context<AppEnv>, service: Service, model: string, backends: readonly string[]): void {
-  const backend = backends.join(',');
-  c.header(BACKEND_HEADER, backend);
-  service.metrics.answers.inc({ model, backend });
+/**
+ * Marks a model route's answer with the backends that computed it; the metrics middleware counts
+ * it per model and backend once the status is known (a middleware that answers by itself, such as
+ * the Worker's edge cache, sets the same context variable).
+ */
+export function answeredBy(c: Context<AppEnv>, model: string, backends: readonly string[]): void {
+  c.header(BACKEND_HEADER, backends.join(','));
+  c.set('answered', { model, backends });
 }
 
 /** A router whose request validation failures become OpenAI-shaped 400s. */

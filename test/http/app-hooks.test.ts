@@ -209,3 +209,31 @@ describe('x-corom-backend and corom_answers_total', () => {
     expect(res.headers.get('access-control-expose-headers')?.toLowerCase()).toContain('x-corom-backend');
   });
 });
+
+describe('waitForModels', () => {
+  it('makes a request wait for the load, and retries a failed loader first instead of answering 503', async () => {
+    let calls = 0;
+    let release: (() => void) | undefined;
+    const loader = (): Promise<readonly ServedModel[]> => {
+      calls++;
+      if (calls === 1) return Promise.reject(new Error('r2://MODELS/x: not found'));
+      return new Promise((resolve) => (release = () => resolve([fakeTokenModel()])));
+    };
+    const app = createApp({ models: loader, waitForModels: true });
+    // The first attempt failed; the next request starts a second one and waits for it.
+    await new Promise((r) => setTimeout(r, 0));
+    const pending = app.request('/v1/embeddings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"x"}' });
+    for (let i = 0; i < 50 && !release; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toBe(2);
+    expect((await app.request('/health')).status).toBe(200);
+    release!();
+    expect((await pending).status).toBe(200);
+  });
+
+  it('without it, the same request is a 503 while loading', async () => {
+    const app = createApp({ models: () => new Promise(() => {}) });
+    const response = await app.request('/v1/embeddings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":"x"}' });
+    expect(response.status).toBe(503);
+  });
+});
+

@@ -120,7 +120,7 @@ describe('what the in-isolate backend loads', () => {
     }
     const ready = await overBudget.get('/ready');
     expect(ready.status).toBe(503);
-    expect(ready.body.error.code).toBe('model_over_memory_budget');
+    expect(ready.body.error.code).toBe('model_not_ready');
     expect(ready.body.error.message).toContain("model 'tiny-bert' (model.fp32.onnx) needs about 5.0 MB");
 
     // Nothing was loaded; what needs no session still answers.
@@ -137,7 +137,9 @@ describe('what the in-isolate backend loads', () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       const response = await missing.postJson('/v1/embeddings', { input: 'hello' });
       expect(response.status).toBe(503);
-      expect(response.body.error.code).toBe('model_unavailable');
+      // The app's answer while its models loader fails (called again by the next request).
+      expect(response.body.error.code).toBe('model_not_ready');
+      expect(response.headers.get('x-request-id')).toBeTruthy();
       expect(response.body.error.message).toContain('r2://MODELS/models/absent/corom.json');
       expect(response.body.error.message).not.toMatch(/\n\s+at /);
     }

@@ -86,10 +86,17 @@ describe('origins in front of the in-isolate backend', () => {
     expect(pipeline.headers.get('x-corom-backend')).toBe(`origin:${good.url}`);
     reference.scores.forEach((score, i) => expect(Math.abs(pipeline.body.scores[i] - score) / Math.abs(score)).toBeLessThan(1e-3));
 
-    // A request the origin rejects is its answer (every origin would say the same), not a failover.
+    // An invalid request is refused by the Worker's app itself: no backend, no origin asked.
+    const posts = stalling.posts;
     const invalid = await worker.postJson('/v1/embeddings', { input: [], model: 'tiny-bert' });
     expect(invalid.status).toBe(400);
-    expect(invalid.headers.get('x-corom-backend')).toBe(`origin:${good.url}`);
+    expect(invalid.headers.get('x-corom-backend')).toBeNull();
+    expect(invalid.headers.get('x-request-id')).toBeTruthy();
+    expect(stalling.posts).toBe(posts);
+
+    // Every origin answer passed through the app: counted per backend in its /metrics.
+    const metrics = (await worker.get('/metrics')).body as string;
+    expect(metrics).toContain(`corom_answers_total{model="tiny-bert",backend="origin:${good.url}"} 7`);
 
     const origins = (await worker.get('/info')).body.edge.origins as Array<Record<string, any>>;
     const byUrl = Object.fromEntries(origins.map((o) => [o.url, o]));
@@ -110,7 +117,8 @@ describe('origins in front of the in-isolate backend', () => {
     expect(down).toEqual(Array(6).fill('wasm'));
     const info = (await worker.get('/info')).body.edge;
     expect(info.origins.find((o: { url: string }) => o.url === good.url).breaker).not.toBe('closed');
-    expect(info.answeredBy.wasm).toBeGreaterThanOrEqual(6);
+    const wasmAnswers = /corom_answers_total\{model="tiny-bert",backend="wasm"\} (\d+)/.exec((await worker.get('/metrics')).body as string);
+    expect(Number(wasmAnswers?.[1])).toBeGreaterThanOrEqual(6);
 
     good = await startCoromServe({ model: converted, modelId: 'tiny-bert', apiKey: ORIGIN_KEY, port });
     const started = Date.now();

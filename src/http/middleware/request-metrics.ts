@@ -18,6 +18,9 @@ export function requestMetrics(metrics: ServiceMetrics): MiddlewareHandler<AppEn
     const status = String(c.res.status);
     metrics.requests.inc({ route, method: c.req.method, status });
     metrics.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+    const answered = c.get('answered');
+    // One count per answer, labelled like its x-corom-backend header.
+    if (answered && c.res.status < 400) metrics.answers.inc({ model: answered.model, backend: answered.backends.join(',') });
     if (c.res.status >= 400) metrics.errors.inc({ route, status, type: c.get('errorType') ?? 'unknown' });
   };
 }

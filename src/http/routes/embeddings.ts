@@ -39,7 +39,7 @@ export function embeddingsRouter(service: Service) {
             ? await runner.embedTokenIds([input as number[]], { name: 'input', nested: false }, submit)
             : await runner.embedTokenIds(input as number[][], { name: 'input', nested: true }, submit);
 
-    answeredBy(c, service, runner.id, result.backends);
+    answeredBy(c, runner.id, result.backends);
     const shape = { dimensions: body.dimensions ?? undefined, normalize: body.normalize !== false };
     const encode = body.encoding_format === 'base64' ? toBase64Floats : toJsonFloats;
     const tokens = result.tokenCounts.reduce((a, b) => a + b, 0);

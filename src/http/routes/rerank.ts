@@ -28,7 +28,7 @@ export function rerankRouter(service: Service) {
       requestId: c.get('requestId'),
       signal: c.req.raw.signal,
     });
-    answeredBy(c, service, runner.id, backends);
+    answeredBy(c, runner.id, backends);
     const [query, ...docs] = vectors.map((v) => shapeVector(v, { normalize: true }));
     const ranked = docs
       .map((vector, index) => ({ index, relevance_score: dot(query, vector) }))

@@ -34,7 +34,7 @@ export function sentenceEmbeddingRouter(service: Service) {
       requestId: c.get('requestId'),
       signal: c.req.raw.signal,
     });
-    answeredBy(c, service, runner.id, backends);
+    answeredBy(c, runner.id, backends);
     const scores = vectors.slice(1).map((v) => dot(vectors[0], v));
     return c.json({ text_embedding: vectors.map(toJsonFloats), scores }, 200);
   });
