@@ -14,6 +14,6 @@ export { createApp, servedEngine, type AppOptions, type ServedModel } from './ht
 export { resolveDefaultModel } from './hub/resolve.js';
 export { fetchModel } from './hub/fetch-model.js';
 export { KNOWN_MODELS, findKnownModel } from '../models/registry.js';
-export { BM25Index } from './eval/bm25.js';
-export { reciprocalRankFusion } from './eval/fusion.js';
+export { BM25Index } from './retrieval/bm25.js';
+export { reciprocalRankFusion } from './retrieval/fusion.js';
 export { CoromError, ModelFileError, UsageError } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { parseFlags } from '../cli/args.js';
+import { parseFlags } from '../flags.js';
 import { BACKENDS, DTYPES, type BackendName, type Dtype } from '../engine/types.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../http/options.js';
 import { DEFAULT_SERVE_DTYPE } from '../hub/resolve.js';
