@@ -18,7 +18,7 @@ import { Engine } from '../src/engine/engine.js';
 import type { Embedder, ModelInfo } from '../src/engine/types.js';
 import { CoromError, ModelFileError } from '../src/errors.js';
 import { servedEngine, type TokenModel } from '../src/core/served-model.js';
-import type { ConvertedMetadata } from '../src/onnx/convert.js';
+import type { ConvertedMetadata } from '../src/store/metadata.js';
 import { OrtEmbedder } from '../src/runtime/ort-embedder.js';
 import { ortWebForWorkerd, type OrtSessionOptions, type WorkerdOrt } from '../src/runtime/ort-web-workerd.js';
 import { WordPieceTokenizer } from '../src/tokenizer/wordpiece.js';

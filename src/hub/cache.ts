@@ -6,7 +6,8 @@
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DTYPES, type Dtype } from '../engine/types.js';
-import { modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
+import { readConvertedMetadata } from '../store/files.js';
+import { modelFileName, type ConvertedMetadata } from '../store/metadata.js';
 import type { HubLayout } from './hub-client.js';
 import { looksLikeHubId, modelCachePaths, type ModelCachePaths } from './paths.js';
 
@@ -51,10 +52,12 @@ export async function completeSource(sourceDir: string): Promise<SourceManifest 
   return manifest;
 }
 
-/** Identifies the source weights a conversion was made from (recorded as corom.json `source`). */
-export function sourceStamp(manifest: SourceManifest): string {
-  const weights = manifest.files.find((f) => f.path === manifest.weights);
-  return `${manifest.hubId}@${manifest.revision}/${manifest.weights}#sha256:${weights?.sha256 ?? '?'}`;
+/**
+ * Where a conversion's weights came from, for people (corom.json `source`); whether a conversion
+ * is stale is decided by the weights stamp of src/store/stamp.ts, not by this label.
+ */
+export function sourceLabel(manifest: SourceManifest): string {
+  return `${manifest.hubId}@${manifest.revision}/${manifest.weights}`;
 }
 
 /** Dtypes a converted folder can serve: listed in corom.json and present on disk. */
