@@ -51,6 +51,26 @@ describe('corom serve configuration', () => {
     expect(() => parseServeConfig([...argv], { ...env })).toThrow(message);
   });
 
+  it('shows in --help the defaults that parsing uses', () => {
+    const config = parseServeConfig([], {});
+    const shown: Array<[string, string | number]> = [
+      ['dtype fp32|int8|q4', config.dtype],
+      ['host ADDR', config.host],
+      ['port N', config.port],
+      ['max-body-bytes N', config.maxBodyBytes],
+      ['request-timeout-ms N', config.requestTimeoutMs],
+      ['drain-timeout-ms N', config.drainTimeoutMs],
+      ['max-batch-tokens N', config.maxBatchTokens],
+      ['max-batch-size N', config.maxBatchSize],
+      ['max-queue N', config.maxQueue],
+      ['batch-wait-ms N', config.batchWaitMs],
+    ];
+    for (const [flag, value] of shown) {
+      const line = SERVE_USAGE.split('\n').find((l) => l.startsWith(`  --${flag} `));
+      expect(line, flag).toContain(`(default ${value})`);
+    }
+  });
+
   it('documents every flag with its environment variable', () => {
     for (const [flag, variable] of Object.entries(SERVE_ENV)) {
       expect(SERVE_USAGE).toContain(`--${flag}`);
