@@ -30,7 +30,7 @@ import { readBertConfig } from '../src/checkpoint/read.js';
 import { exists } from '../src/checkpoint/read.js';
 import { loadEngine } from '../src/engine/load.js';
 import { cosine } from '../src/engine/vectors.js';
-import { convertCheckpoint } from '../src/onnx/convert.js';
+import { convertCheckpoint } from '../src/store/convert.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { loadCorpus } from './bench/corpus.js';
 import { encoderOps } from './bench/flops.js';

@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 import { exists } from '../src/checkpoint/read.js';
 import { cosine } from '../src/engine/vectors.js';
-import { convertCheckpoint, METADATA_FILE, readConvertedMetadata, type ConvertOptions } from '../src/onnx/convert.js';
+import { convertCheckpoint, type ConvertOptions } from '../src/store/convert.js';
+import { readConvertedMetadata, writeConvertedMetadata } from '../src/store/files.js';
 import type { Dtype } from '../src/engine/types.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { loadCorpus } from './bench/corpus.js';
@@ -55,7 +56,7 @@ if (flags.record) {
   const external = entry.externalData ? { path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) } : undefined;
   const m = await measureWasmPeak(await readFile(join(dir, entry.file)), external, batch, []);
   meta.edge = { dtype, peakBytes: m.wasmPeakBytes + m.jsHeapPeakBytes, wasmBytes: m.wasmPeakBytes, jsBytes: m.jsHeapPeakBytes, batchRows: rows, maxLength: meta.maxLength };
-  await writeFile(join(dir, METADATA_FILE), JSON.stringify(meta, null, 2) + '\n');
+  await writeConvertedMetadata(dir, meta);
   process.stderr.write(`edge-memory: ${dir} ${dtype}: peak ${(meta.edge.peakBytes / 1e6).toFixed(1)} MB (WASM ${(m.wasmPeakBytes / 1e6).toFixed(1)} + JS ${(m.jsHeapPeakBytes / 1e6).toFixed(1)}), recorded in corom.json\n`);
   process.exit(0);
 }

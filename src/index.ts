@@ -9,7 +9,8 @@ export { cosine, dot, normalized } from './engine/vectors.js';
 export { BACKENDS, DTYPES, type BackendName, type Dtype, type Embedder, type ModelInfo, type PipelineInput, type PipelineOutput, type Pooling } from './engine/types.js';
 export { WordPieceTokenizer } from './tokenizer/wordpiece.js';
 export { loadTokenizer } from './tokenizer/load.js';
-export { convertCheckpoint, type ConvertOptions, type ConvertResult, type ConvertedMetadata } from './onnx/convert.js';
+export { convertCheckpoint, type ConvertOptions, type ConvertResult } from './store/convert.js';
+export type { ConvertedMetadata } from './store/metadata.js';
 export { createApp, type AppHooks, type AppOptions } from './http/index.js';
 export {
   servedEngine,
@@ -30,6 +31,6 @@ export {
 export { resolveDefaultModel } from './hub/resolve.js';
 export { fetchModel } from './hub/fetch-model.js';
 export { KNOWN_MODELS, findKnownModel } from '../models/registry.js';
-export { BM25Index } from './eval/bm25.js';
-export { reciprocalRankFusion } from './eval/fusion.js';
+export { BM25Index } from './retrieval/bm25.js';
+export { reciprocalRankFusion } from './retrieval/fusion.js';
 export { CoromError, ModelFileError, UsageError } from './errors.js';

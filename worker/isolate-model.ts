@@ -16,7 +16,7 @@ import type { R2Bucket } from '@cloudflare/workers-types';
 
 import type { Embedder, ModelInfo } from '../src/engine/types.js';
 import { CoromError, ModelFileError } from '../src/errors.js';
-import type { ConvertedMetadata } from '../src/onnx/convert.js';
+import type { ConvertedMetadata } from '../src/store/metadata.js';
 import { OrtEmbedder } from '../src/runtime/ort-embedder.js';
 import { ortWebForWorkerd, type OrtSessionOptions, type WorkerdOrt } from '../src/runtime/ort-web-workerd.js';
 import { WordPieceTokenizer } from '../src/tokenizer/wordpiece.js';

@@ -9,7 +9,7 @@
  */
 import type { Dtype } from '../src/engine/types.js';
 import { CoromError } from '../src/errors.js';
-import type { ConvertedMetadata } from '../src/onnx/convert.js';
+import type { ConvertedMetadata } from '../src/store/metadata.js';
 import type { BucketLimits } from '../src/runtime/length-buckets.js';
 
 /**

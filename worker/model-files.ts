@@ -9,8 +9,8 @@ import { z } from 'zod';
 
 import type { Dtype } from '../src/engine/types.js';
 import { ModelFileError } from '../src/errors.js';
-// Type only: src/onnx/convert.ts itself uses node:fs, which is not bundled into the Worker.
-import type { ConvertedMetadata } from '../src/onnx/convert.js';
+// The model store's contract (src/store/metadata.ts is pure: no node:fs, safe in the Worker).
+import type { ConvertedMetadata } from '../src/store/metadata.js';
 
 export interface ModelDescription {
   meta: ConvertedMetadata;

@@ -1,6 +1,6 @@
 /**
  * BM25 for LangChain.js over Chinese (and mixed) text, no segmenter needed: the same index and
- * CJK unigram+bigram terms that `corom eval --retriever bm25` measures (src/eval/bm25.ts).
+ * CJK unigram+bigram terms that `corom eval --retriever bm25` measures (src/retrieval/bm25.ts).
  *
  *   const retriever = CoromBM25Retriever.fromDocuments(docs, { k: 4 });
  *   const top = await retriever.invoke('北京的天气');
@@ -8,7 +8,7 @@
 import type { CallbackManagerForRetrieverRun } from '@langchain/core/callbacks/manager';
 import type { DocumentInterface } from '@langchain/core/documents';
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
-import { BM25Index } from '../../src/eval/bm25.js';
+import { BM25Index } from '../../src/retrieval/bm25.js';
 
 export interface CoromBM25Options {
   /** Documents returned per query; default 4. */

@@ -1,11 +1,11 @@
 /**
  * JSON POSTs to a corom server (or any OpenAI-compatible / Jina-Cohere-rerank-compatible one),
- * with bearer auth, a per-attempt timeout and the retry policy of ./retry.ts. Runtime-neutral:
+ * with bearer auth, a per-attempt timeout and corom's one retry policy (src/retry.ts). Runtime-neutral:
  * global fetch, or a Worker service binding passed as `fetcher`.
  */
 import { CoromError } from '../../src/errors.js';
 import { CoromHttpError } from './errors.js';
-import { backoffDelay, isRetryableStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, sleep } from './retry.js';
+import { isRetryableStatus, parseRetryAfter, retryAfterTooLong, retryDelay, sleep } from '../../src/retry.js';
 
 /** What a request needs from fetch: global fetch, or a Cloudflare service binding (`env.COROM`). */
 export interface FetchLike {
@@ -75,11 +75,10 @@ export class CoromHttpClient {
       const { failure } = outcome;
       const error = toError(`POST ${url}`, failure, attempt);
       if (!failure.retryable || attempt > this.options.maxRetries) throw error;
-      if (failure.retryAfterMs !== undefined && failure.retryAfterMs > MAX_RETRY_AFTER_MS) {
-        throw toError(`POST ${url}`, failure, attempt, `; the server asked to retry after ${Math.ceil(failure.retryAfterMs / 1000)} s, longer than this client waits (${MAX_RETRY_AFTER_MS / 1000} s)`);
-      }
+      const delay = retryDelay(attempt - 1, failure.retryAfterMs);
+      if (delay === undefined) throw toError(`POST ${url}`, failure, attempt, `; ${retryAfterTooLong(failure.retryAfterMs!, 'this client')}`);
       await this.options.onFailedAttempt?.(error);
-      await sleep(failure.retryAfterMs ?? backoffDelay(attempt - 1));
+      await sleep(delay);
     }
   }
 

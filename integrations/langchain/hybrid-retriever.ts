@@ -1,7 +1,7 @@
 /**
  * Hybrid retrieval for LangChain.js: a BM25 retriever (usually CoromBM25Retriever) and any dense
  * retriever (e.g. `vectorStore.asRetriever(20)` over CoromEmbeddings) fused by reciprocal rank
- * fusion, the same fusion `corom eval --retriever hybrid` measures (src/eval/fusion.ts).
+ * fusion, the same fusion `corom eval --retriever hybrid` measures (src/retrieval/fusion.ts).
  *
  *   const hybrid = new CoromHybridRetriever({ bm25, dense: store.asRetriever(20), k: 5 });
  *
@@ -11,7 +11,7 @@
 import type { CallbackManagerForRetrieverRun } from '@langchain/core/callbacks/manager';
 import type { DocumentInterface } from '@langchain/core/documents';
 import { BaseRetriever, type BaseRetrieverInput, type BaseRetrieverInterface } from '@langchain/core/retrievers';
-import { DEFAULT_RRF_K, reciprocalRankFusion } from '../../src/eval/fusion.js';
+import { DEFAULT_RRF_K, reciprocalRankFusion } from '../../src/retrieval/fusion.js';
 
 export interface CoromHybridRetrieverInput extends BaseRetrieverInput {
   /** The lexical side, e.g. CoromBM25Retriever.fromDocuments(docs, { k: 20 }). */

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { convertCheckpoint } from '../../src/onnx/convert.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const COROM_BIN = resolve(REPO_ROOT, 'dist/src/cli/main.js');

@@ -2,7 +2,7 @@
 import { BACKENDS, DTYPES } from '../engine/types.js';
 import type { LoadEngineOptions } from '../engine/load.js';
 import { UsageError } from '../errors.js';
-import { choice, positiveInt } from './args.js';
+import { choice, positiveInt } from '../flags.js';
 
 export const MODEL_FLAGS = {
   model: { type: 'string' },

@@ -8,8 +8,10 @@ import { basename, join, resolve } from 'node:path';
 import { exists, WEIGHT_FILES } from '../checkpoint/read.js';
 import { CoromError, ModelFileError } from '../errors.js';
 import { coromHome } from '../hub/paths.js';
-import { convertCheckpoint, modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
 import type { BucketLimits } from '../runtime/length-buckets.js';
+import { convertIfStale } from '../store/convert.js';
+import { readConvertedMetadata } from '../store/files.js';
+import { modelFileName, type ConvertedMetadata } from '../store/metadata.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { Engine } from './engine.js';
 import type { BackendName, Dtype, ModelInfo } from './types.js';
@@ -96,7 +98,7 @@ function firstLine(err: unknown): string {
 /**
  * A converted folder for `source`: itself when it already is one; otherwise a conversion of the
  * raw checkpoint in `<source>/.corom/` (or under the cache dir when the folder is read-only),
- * redone only when the weights file changed.
+ * redone only when the weights changed (the model store's stamp: src/store/stamp.ts).
  */
 async function resolveConverted(source: string, dtype: Dtype, options: LoadEngineOptions): Promise<{ dir: string; meta: ConvertedMetadata }> {
   if (!(await exists(source))) throw new ModelFileError(source, 'model folder not found');
@@ -109,34 +111,18 @@ async function resolveConverted(source: string, dtype: Dtype, options: LoadEngin
     if (!(await exists(join(source, 'config.json')))) throw new ModelFileError(join(source, 'config.json'), 'file not found');
     throw new ModelFileError(source, `no weights found (expected ${WEIGHT_FILES.join(' or ')})`);
   }
-  const stamp = await weightStamp(source);
   const dir = (await writable(source))
     ? join(source, '.corom')
     : join(options.cacheDir ?? join(coromHome(process.env), 'converted'), createHash('sha256').update(source).digest('hex').slice(0, 16));
-  const cached = await readConvertedMetadata(dir).catch(() => undefined);
-  if (cached?.dtypes[dtype] && cached.source === stamp && (await exists(join(dir, cached.dtypes[dtype]!.file)))) return { dir, meta: cached };
-  options.log?.(`converting ${source} to ONNX (${dtype}) in ${dir} ...`);
-  await convertCheckpoint(source, dir, { dtype, ...(options.maxLength ? { maxLength: options.maxLength } : {}) }, stamp);
-  const meta = await readConvertedMetadata(dir);
-  if (!meta) throw new ModelFileError(dir, 'conversion wrote no corom.json');
+  const { meta } = await convertIfStale(source, dir, { dtype, ...(options.maxLength ? { maxLength: options.maxLength } : {}) }, {
+    beforeConvert: () => options.log?.(`converting ${source} to ONNX (${dtype}) in ${dir} ...`),
+  });
   return { dir, meta };
 }
 
 async function hasWeights(dir: string): Promise<boolean> {
   for (const f of WEIGHT_FILES) if (await exists(join(dir, f))) return true;
   return false;
-}
-
-/** Identifies the weights a conversion came from, so a changed checkpoint is converted again. */
-async function weightStamp(dir: string): Promise<string> {
-  for (const f of WEIGHT_FILES) {
-    const p = join(dir, f);
-    if (await exists(p)) {
-      const s = await stat(p);
-      return `${p}#${s.size}#${Math.round(s.mtimeMs)}`;
-    }
-  }
-  return dir;
 }
 
 async function writable(dir: string): Promise<boolean> {

@@ -4,7 +4,7 @@
  * TopK heap per query. A passage may own several vectors (the windows of a long passage under
  * --chunk); its score is its best window.
  */
-import { TopK, type TopKResult } from './topk.js';
+import { TopK, type TopKResult } from '../retrieval/topk.js';
 
 /** `rows` vectors of `dims` floats, row-major. */
 export interface VectorMatrix {

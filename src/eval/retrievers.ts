@@ -2,10 +2,10 @@
  * The three retrievers `corom eval` compares, behind one interface: rank a set of the dataset's
  * queries against its whole collection, `depth` passages deep.
  */
-import { BM25Index, type BM25Options } from './bm25.js';
+import { BM25Index, type BM25Options } from '../retrieval/bm25.js';
 import { denseTopK, type PassageVectors } from './dense-search.js';
 import { embedPassages, embedQueries, type EmbeddedPassages, type EmbeddingEngine, type PassageEmbeddingOptions } from './dense-embedding.js';
-import { DEFAULT_RRF_K, reciprocalRankFusion } from './fusion.js';
+import { DEFAULT_RRF_K, reciprocalRankFusion } from '../retrieval/fusion.js';
 import { SILENT_PROGRESS, type Progress } from './progress.js';
 import type { Ranking, RetrievalDataset } from './types.js';
 

@@ -4,7 +4,7 @@
  */
 import { loadEngine, type LoadEngineOptions } from '../engine/load.js';
 import type { Dtype } from '../engine/types.js';
-import { DEFAULT_RRF_K } from './fusion.js';
+import { DEFAULT_RRF_K } from '../retrieval/fusion.js';
 import { evaluateRankings, metricDepth, type MetricResult, type MetricSpec } from './metrics.js';
 import { SILENT_PROGRESS, type Progress } from './progress.js';
 import { BM25EvalRetriever, DenseEvalRetriever, HybridEvalRetriever, type EvalRetriever } from './retrievers.js';

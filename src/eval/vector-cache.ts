@@ -8,11 +8,12 @@
  * Chunk file (little-endian): "CRV1", u32 passageCount, u32 dims, u32 rows,
  * u32 windowCounts[passageCount], f32 vectors[rows * dims].
  */
-import { coromHome } from '../hub/paths.js';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CoromError } from '../errors.js';
+import { coromHome } from '../hub/paths.js';
+import { atomicWrite, removeOrphanedTemporaries } from '../store/files.js';
 
 const MAGIC = 0x31565243; // "CRV1" read as a little-endian u32
 const HEADER_BYTES = 16;
@@ -62,15 +63,6 @@ export async function modelFingerprint(modelDir: string): Promise<{ path: string
   return { path, files };
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export class VectorCache {
   private constructor(
     readonly dir: string,
@@ -95,13 +87,10 @@ export class VectorCache {
         previous.layout.chunkPassages === layout.chunkPassages;
       if (!same) {
         for (const name of await readdir(dir)) if (name.startsWith('chunk-')) await rm(join(dir, name), { force: true });
-        await writeFile(metaPath, JSON.stringify(meta, null, 2) + '\n');
+        await atomicWrite(metaPath, JSON.stringify(meta, null, 2) + '\n');
       }
       // Temporary files of killed runs (their writer is gone); a live writer's file is left alone.
-      for (const name of await readdir(dir)) {
-        const writer = /\.(\d+)\.tmp$/.exec(name);
-        if (writer && !processAlive(Number(writer[1]))) await rm(join(dir, name), { force: true });
-      }
+      await removeOrphanedTemporaries(dir);
     } catch (err) {
       throw new CoromError(`cannot use the vector cache folder ${dir}: ${err instanceof Error ? err.message : String(err)} (set --cache-dir or --no-cache)`);
     }
@@ -147,16 +136,13 @@ export class VectorCache {
     const rows = data.vectors.length / this.layout.dims;
     const header = new Uint32Array([MAGIC, passages, this.layout.dims, rows]);
     const path = this.chunkPath(chunk);
-    const temporary = `${path}.${process.pid}.tmp`;
     try {
-      await writeFile(temporary, Buffer.concat([
+      await atomicWrite(path, Buffer.concat([
         new Uint8Array(header.buffer),
         new Uint8Array(data.windowCounts.buffer, data.windowCounts.byteOffset, data.windowCounts.byteLength),
         new Uint8Array(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength),
       ]));
-      await rename(temporary, path);
     } catch (err) {
-      await rm(temporary, { force: true });
       throw new CoromError(`cannot write the vector cache file ${path}: ${err instanceof Error ? err.message : String(err)} (set --cache-dir or --no-cache)`);
     }
   }

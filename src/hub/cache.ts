@@ -3,10 +3,11 @@
  * (written after every file was downloaded and verified) is there and agrees with the files; a
  * converted folder offers the dtypes its corom.json lists whose model files exist.
  */
-import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DTYPES, type Dtype } from '../engine/types.js';
-import { modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
+import { atomicWrite, readConvertedMetadata } from '../store/files.js';
+import { modelFileName, type ConvertedMetadata } from '../store/metadata.js';
 import type { HubLayout } from './hub-client.js';
 import { looksLikeHubId, modelCachePaths, type ModelCachePaths } from './paths.js';
 
@@ -34,10 +35,7 @@ export async function readSourceManifest(sourceDir: string): Promise<SourceManif
 }
 
 export async function writeSourceManifest(sourceDir: string, manifest: SourceManifest): Promise<void> {
-  const file = path.join(sourceDir, SOURCE_MANIFEST);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(manifest, null, 2) + '\n');
-  await rename(tmp, file);
+  await atomicWrite(path.join(sourceDir, SOURCE_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
 }
 
 /** The manifest, if every file it lists is present with the listed size. */
@@ -51,10 +49,12 @@ export async function completeSource(sourceDir: string): Promise<SourceManifest 
   return manifest;
 }
 
-/** Identifies the source weights a conversion was made from (recorded as corom.json `source`). */
-export function sourceStamp(manifest: SourceManifest): string {
-  const weights = manifest.files.find((f) => f.path === manifest.weights);
-  return `${manifest.hubId}@${manifest.revision}/${manifest.weights}#sha256:${weights?.sha256 ?? '?'}`;
+/**
+ * Where a conversion's weights came from, for people (corom.json `source`); whether a conversion
+ * is stale is decided by the weights stamp of src/store/stamp.ts, not by this label.
+ */
+export function sourceLabel(manifest: SourceManifest): string {
+  return `${manifest.hubId}@${manifest.revision}/${manifest.weights}`;
 }
 
 /** Dtypes a converted folder can serve: listed in corom.json and present on disk. */

@@ -2,20 +2,21 @@
  * Downloads one hub file into place, safely:
  * - bytes go to `<dest>.part`; a dropped connection resumes from its length with an HTTP Range
  *   request, and a server that ignores Range (200 instead of 206) restarts the file from zero;
- * - network errors and 5xx answers are retried with bounded exponential backoff;
+ * - network errors and retryable statuses are retried (src/retry.ts: Retry-After, else bounded
+ *   exponential backoff);
  * - size and sha256 are checked when the hub gives them; a mismatch deletes the data and is an
  *   error naming the file;
  * - only a verified file is renamed to `<dest>`, so a broken download never looks complete.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { CoromError, ModelFileError } from '../errors.js';
+import { sha256File } from '../store/stamp.js';
 import { HubNotFoundError, HubUnreachableError } from './errors.js';
 import { USER_AGENT } from './http.js';
 import type { TransferProgress } from './progress.js';
-import { describeNetworkError, isRetryableStatus, waitBeforeRetry, type RetryPolicy } from './retry.js';
+import { isRetryableStatus, MAX_RETRY_AFTER_MS, parseRetryAfter } from '../retry.js';
+import { describeNetworkError, retryAfterRefusal, waitBeforeRetry, type RetryPolicy } from './retry.js';
 
 export interface DownloadTarget {
   url: string;
@@ -56,16 +57,18 @@ export class FileNotOnHubError extends HubNotFoundError {
 }
 
 /** A failed attempt that may be retried (network trouble, 5xx, a lying Content-Range). */
-class RetryableFailure extends Error {}
+class RetryableFailure extends Error {
+  constructor(
+    message: string,
+    /** The server's Retry-After, when it sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
 
 /** At most this many attempts in all, even when each failed attempt made some progress. */
 const MAX_TOTAL_ATTEMPTS = 64;
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 async function sizeOf(file: string): Promise<number | undefined> {
   try {
@@ -102,6 +105,7 @@ export async function downloadFile(target: DownloadTarget, options: DownloadOpti
   let failuresWithoutProgress = 0;
   let retries = 0;
   let lastReason = '';
+  let retryAfterMs: number | undefined;
   for (let attempt = 0; ; attempt++) {
     partSize = (await sizeOf(part)) ?? 0;
     if (expectedTotal !== undefined && partSize === expectedTotal) break;
@@ -113,8 +117,11 @@ export async function downloadFile(target: DownloadTarget, options: DownloadOpti
           `downloading ${target.name} failed: ${lastReason} (${attempt} attempts)`,
         );
       }
+      if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) {
+        throw new HubUnreachableError(options.hubUrl, `downloading ${target.name} failed: ${lastReason}; ${retryAfterRefusal(retryAfterMs)}`);
+      }
       progress.note(`${target.name}: ${lastReason}; retrying${partSize > 0 ? ` from ${partSize} bytes` : ''}`);
-      await waitBeforeRetry(policy, Math.max(0, failuresWithoutProgress - 1));
+      await waitBeforeRetry(policy, Math.max(0, failuresWithoutProgress - 1), retryAfterMs);
     }
     const before = partSize;
     try {
@@ -126,6 +133,7 @@ export async function downloadFile(target: DownloadTarget, options: DownloadOpti
       if (err instanceof ModelFileError) await rm(part, { force: true });
       if (!(err instanceof RetryableFailure)) throw err;
       lastReason = err.message;
+      retryAfterMs = err.retryAfterMs;
       const after = (await sizeOf(part)) ?? 0;
       // A failure after some progress (a dropped connection mid-file) resumes without using up a
       // retry; MAX_TOTAL_ATTEMPTS still bounds the loop.
@@ -207,7 +215,7 @@ async function attemptDownload(
     }
     if (isRetryableStatus(status)) {
       await response.body?.cancel().catch(() => undefined);
-      throw new RetryableFailure(`HTTP ${status} ${response.statusText}`.trim());
+      throw new RetryableFailure(`HTTP ${status} ${response.statusText}`.trim(), parseRetryAfter(response.headers.get('retry-after')));
     }
     if (status !== 200 && status !== 206) {
       await response.body?.cancel().catch(() => undefined);

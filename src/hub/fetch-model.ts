@@ -8,9 +8,12 @@ import path from 'node:path';
 import { DEFAULT_MODEL_NAME, KNOWN_MODELS, findKnownModel, type KnownModel } from '../../models/registry.js';
 import type { Dtype } from '../engine/types.js';
 import { CoromError, UsageError } from '../errors.js';
-import { convertCheckpoint, modelFileName, readConvertedMetadata } from '../onnx/convert.js';
-import { completeSource, convertedDtypes, sourceStamp, writeSourceManifest, type SourceManifest } from './cache.js';
-import { downloadFile, FileNotOnHubError, sha256File } from './download.js';
+import { convertIfStale } from '../store/convert.js';
+import { lockFolder } from '../store/lock.js';
+import { modelFileName } from '../store/metadata.js';
+import { sha256File } from '../store/stamp.js';
+import { completeSource, convertedDtypes, sourceLabel, writeSourceManifest, type SourceManifest } from './cache.js';
+import { downloadFile, FileNotOnHubError } from './download.js';
 import { HubNotFoundError } from './errors.js';
 import {
   DEFAULT_HUB_URL,
@@ -23,7 +26,6 @@ import {
   type HubLayoutOption,
   type RemoteFile,
 } from './hub-client.js';
-import { lockModelFolder } from './lock.js';
 import { coromHome, looksLikeHubId, modelCachePaths } from './paths.js';
 import { createProgress, formatBytes, formatDuration, type ProgressMode, type TransferProgress } from './progress.js';
 import { retryPolicyFrom, type RetryPolicy } from './retry.js';
@@ -121,7 +123,7 @@ export async function fetchModel(options: FetchModelOptions): Promise<FetchModel
   const progress = createProgress(options.stderr, options.progress ?? 'auto');
   const dtypes = [...new Set(options.dtypes ?? DEFAULT_FETCH_DTYPES)];
 
-  const lock = await lockModelFolder(paths.root);
+  const lock = await lockFolder(paths.root, 'fetching into');
   try {
     let manifest = options.force ? undefined : await completeSource(paths.source);
     const downloaded: string[] = [];
@@ -166,28 +168,28 @@ export async function convertMissing(
   dtypes: readonly Dtype[],
   progress: TransferProgress,
 ): Promise<Dtype[]> {
-  const stamp = sourceStamp(manifest);
   const converted: Dtype[] = [];
   for (const dtype of dtypes) {
-    const present = await convertedDtypes(onnxDir);
-    if (present.includes(dtype) && (await stampOf(onnxDir)) === stamp) continue;
-    progress.note(`converting ${manifest.hubId} to ${modelFileName(dtype)} ...`);
-    const started = performance.now();
+    let started = 0;
     // The q4 edge artifact keeps its weights in ONNX external data: onnxruntime-web then needs far
     // less memory to load it (docs/edge-memory.md), which is what decides whether it fits a Worker.
-    const result = await convertCheckpoint(sourceDir, onnxDir, { dtype, pooling: 'cls', externalData: dtype === 'q4' }, stamp);
+    const { converted: result } = await convertIfStale(
+      sourceDir,
+      onnxDir,
+      { dtype, pooling: 'cls', externalData: dtype === 'q4' },
+      {
+        source: sourceLabel(manifest),
+        beforeConvert: () => {
+          progress.note(`converting ${manifest.hubId} to ${modelFileName(dtype)} ...`);
+          started = performance.now();
+        },
+      },
+    );
+    if (!result) continue;
     progress.note(`  wrote ${result.modelPath} (${formatBytes(result.bytes)}) in ${formatDuration((performance.now() - started) / 1000)}`);
     converted.push(dtype);
   }
   return converted;
-}
-
-async function stampOf(onnxDir: string): Promise<string | undefined> {
-  try {
-    return (await readConvertedMetadata(onnxDir))?.source;
-  } catch {
-    return undefined;
-  }
 }
 
 async function planFetch(

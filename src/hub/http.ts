@@ -3,7 +3,8 @@
  * ./download.ts, which resumes instead of starting over.
  */
 import { HubUnreachableError } from './errors.js';
-import { describeNetworkError, isRetryableStatus, waitBeforeRetry, type RetryPolicy } from './retry.js';
+import { isRetryableStatus, parseRetryAfter } from '../retry.js';
+import { describeNetworkError, retryAfterRefusal, waitBeforeRetry, type RetryPolicy } from './retry.js';
 
 export const USER_AGENT = 'corom-edge/0.1.0 (+https://www.modelscope.cn)';
 
@@ -15,14 +16,19 @@ export interface HubRequestOptions {
 }
 
 /**
- * GETs `url`, retrying network errors and 5xx/429 answers with backoff. Other statuses (200, 404, ...)
- * are returned for the caller to interpret; exhausting the retries throws HubUnreachableError.
+ * GETs `url`, retrying network errors and retryable statuses (src/retry.ts) after the hub's
+ * Retry-After or a backoff. Other statuses (200, 404, ...) are returned for the caller to interpret;
+ * exhausting the retries (or a Retry-After too long to wait for) throws HubUnreachableError.
  */
 export async function hubGet(url: string, options: HubRequestOptions): Promise<Response> {
   const { policy } = options;
   let lastReason = 'no answer';
+  let retryAfterMs: number | undefined;
   for (let attempt = 0; attempt <= policy.retries; attempt++) {
-    if (attempt > 0) await waitBeforeRetry(policy, attempt - 1);
+    if (attempt > 0 && !(await waitBeforeRetry(policy, attempt - 1, retryAfterMs))) {
+      throw new HubUnreachableError(options.hubUrl, `${lastReason}; ${retryAfterRefusal(retryAfterMs!)} (${attempt} attempt${attempt === 1 ? '' : 's'})`);
+    }
+    retryAfterMs = undefined;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -36,6 +42,7 @@ export async function hubGet(url: string, options: HubRequestOptions): Promise<R
     }
     if (isRetryableStatus(response.status)) {
       lastReason = `HTTP ${response.status} ${response.statusText}`.trim();
+      retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
       await response.body?.cancel().catch(() => undefined);
       continue;
     }

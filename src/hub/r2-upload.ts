@@ -12,7 +12,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoromError, ModelFileError } from '../errors.js';
-import { modelFileName, readConvertedMetadata } from '../onnx/convert.js';
+import { readConvertedMetadata } from '../store/files.js';
+import { modelFileName } from '../store/metadata.js';
 
 export const R2_KEY_ROOT = 'models';
 export const EDGE_DTYPE = 'q4' as const;

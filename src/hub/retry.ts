@@ -1,25 +1,21 @@
 /**
- * Bounded retries with exponential backoff for hub requests, and the one-line description of a
- * network failure that a user reads when the retries run out.
+ * How many times and how patiently hub requests are retried (the which-and-how-long rules are
+ * corom's one retry policy, src/retry.ts), and the one-line description of a network failure
+ * that a user reads when the retries run out.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../errors.js';
+import { DEFAULT_BACKOFF, MAX_RETRY_AFTER_MS, retryDelay, sleep, type Backoff } from '../retry.js';
 
-export interface RetryPolicy {
+export interface RetryPolicy extends Backoff {
   /** Retries after the first attempt (so attempts = retries + 1). */
   retries: number;
-  /** Delay before the first retry; doubles on each further retry. */
-  baseDelayMs: number;
-  /** Upper bound of one delay. */
-  maxDelayMs: number;
   /** A request that receives no byte for this long is aborted (and retried). */
   stallTimeoutMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   retries: 4,
-  baseDelayMs: 500,
-  maxDelayMs: 8000,
+  ...DEFAULT_BACKOFF,
   stallTimeoutMs: 60_000,
 };
 
@@ -47,20 +43,20 @@ export function retryPolicyFrom(env: NodeJS.ProcessEnv, overrides?: Partial<Retr
   };
 }
 
-/** Delay before retry number `retry` (0-based): base * 2^retry, capped, with +-20% jitter. */
-export function backoffDelay(policy: RetryPolicy, retry: number): number {
-  const exact = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
-  return Math.round(exact * (0.8 + 0.4 * Math.random()));
-}
-
-export async function waitBeforeRetry(policy: RetryPolicy, retry: number): Promise<void> {
-  const ms = backoffDelay(policy, retry);
+/**
+ * Waits before retry number `retry` (0-based): the hub's Retry-After when it sent one, else the
+ * policy's backoff. Returns false, without waiting, when the hub asked for longer than corom waits.
+ */
+export async function waitBeforeRetry(policy: RetryPolicy, retry: number, retryAfterMs?: number): Promise<boolean> {
+  const ms = retryDelay(retry, retryAfterMs, policy);
+  if (ms === undefined) return false;
   if (ms > 0) await sleep(ms);
+  return true;
 }
 
-/** HTTP statuses worth retrying: server trouble and rate limiting, not client errors. */
-export function isRetryableStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
+/** Why the retries stopped early: the hub's Retry-After was over MAX_RETRY_AFTER_MS. */
+export function retryAfterRefusal(retryAfterMs: number): string {
+  return `the hub asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, longer than corom waits (${MAX_RETRY_AFTER_MS / 1000} s)`;
 }
 
 const CODE_TEXT: Record<string, string> = {

@@ -1,10 +1,11 @@
 /**
  * `corom serve` configuration from flags and COROM_* environment variables (a flag wins over its
- * variable). Every bad value is a UsageError naming the flag or variable it came from.
+ * variable). Every bad value is a UsageError naming the flag or variable it came from. Each flag
+ * is declared once, in SERVE_FLAGS; parsing, the variables and `--help` are derived from it.
  */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import { parseFlags } from '../cli/args.js';
+import { parseFlags } from '../flags.js';
 import { BACKENDS, DTYPES, type BackendName, type Dtype } from '../engine/types.js';
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../http/options.js';
 import { DEFAULT_SERVE_DTYPE } from '../hub/resolve.js';
@@ -20,7 +21,7 @@ export interface ServeConfig {
   dtype: Dtype;
   backend: BackendName;
   device: 'cpu' | 'cuda';
-  /** --device cuda: exit non-zero when CUDA is unavailable instead of falling back to the CPU. */
+  /** With device cuda: exit instead of falling back to the CPU. */
   requireDevice: boolean;
   threads: number;
   maxLength?: number;
@@ -40,164 +41,223 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
-/** flag name -> environment variable; every flag has one. */
-export const SERVE_ENV: Record<string, string> = {
-  model: 'COROM_MODEL',
-  'model-id': 'COROM_MODEL_ID',
-  host: 'COROM_HOST',
-  port: 'COROM_PORT',
-  dtype: 'COROM_DTYPE',
-  backend: 'COROM_BACKEND',
-  device: 'COROM_DEVICE',
-  'require-device': 'COROM_REQUIRE_DEVICE',
-  threads: 'COROM_THREADS',
-  'max-length': 'COROM_MAX_LENGTH',
-  'api-key': 'COROM_API_KEYS',
-  'cors-origin': 'COROM_CORS_ORIGINS',
-  'no-batching': 'COROM_BATCHING',
-  'max-batch-tokens': 'COROM_MAX_BATCH_TOKENS',
-  'max-batch-size': 'COROM_MAX_BATCH_SIZE',
-  'max-queue': 'COROM_MAX_QUEUE',
-  'batch-wait-ms': 'COROM_BATCH_WAIT_MS',
-  'request-timeout-ms': 'COROM_REQUEST_TIMEOUT_MS',
-  'max-body-bytes': 'COROM_MAX_BODY_BYTES',
-  'drain-timeout-ms': 'COROM_DRAIN_TIMEOUT_MS',
+/** How a flag's text becomes a value; the same rule reads its environment variable. */
+type FlagKind =
+  | { kind: 'string' }
+  /** A whole number in [min, max]. */
+  | { kind: 'integer'; min: number; max?: number }
+  | { kind: 'choice'; values: readonly string[] }
+  /** Repeatable flag; its variable is comma-separated. */
+  | { kind: 'list' }
+  /** `--no-X` switch; its variable is on/off (also true/false, 1/0). */
+  | { kind: 'off-switch' }
+  /** `--X` switch; its variable is 1/0 (also on/off, true/false). */
+  | { kind: 'on-switch' };
+
+/**
+ * One `corom serve` flag: everything about it is declared here once, and parsing, the environment
+ * variable and `--help` are derived from it. In `help`, `{env}` stands for the variable and
+ * `{default}` for the default; `\n` starts a continuation line.
+ */
+type ServeFlag = FlagKind & {
+  name: string;
+  /** Placeholder of the value in --help, e.g. "N"; none for a switch. */
+  arg?: string;
+  env: string;
+  group: 'Model' | 'HTTP' | 'Batching';
+  default?: string | number;
+  help: string;
 };
 
-export const SERVE_USAGE = `Usage: corom serve [--model DIR|NAME] [--port 8080] [--host 127.0.0.1] [options]
+const SERVE_FLAGS = [
+  { name: 'model', arg: 'DIR|NAME', env: 'COROM_MODEL', group: 'Model', kind: 'string',
+    help: 'model folder (converted or raw checkpoint), registry name or hub id\n[{env}]; default: the cached corom-base (fetched on first run)' },
+  { name: 'model-id', arg: 'NAME', env: 'COROM_MODEL_ID', group: 'Model', kind: 'string',
+    help: 'id clients send as "model" (default: the folder name) [{env}]' },
+  { name: 'dtype', arg: 'fp32|int8|q4', env: 'COROM_DTYPE', group: 'Model', kind: 'choice', values: DTYPES, default: DEFAULT_SERVE_DTYPE,
+    help: 'weights to run (default {default}) [{env}]' },
+  { name: 'backend', arg: 'node|wasm', env: 'COROM_BACKEND', group: 'Model', kind: 'choice', values: BACKENDS, default: 'node',
+    help: 'onnxruntime-node or onnxruntime-web (default {default}) [{env}]' },
+  { name: 'device', arg: 'cpu|cuda', env: 'COROM_DEVICE', group: 'Model', kind: 'choice', values: ['cpu', 'cuda'], default: 'cpu',
+    help: 'cuda tries the CUDA execution provider, falls back to CPU with one\nline naming what is missing (default {default}) [{env}]' },
+  { name: 'require-device', env: 'COROM_REQUIRE_DEVICE', group: 'Model', kind: 'on-switch',
+    help: 'with --device cuda: exit non-zero (69) instead of falling back to\nthe CPU [{env}=1]' },
+  { name: 'threads', arg: 'N', env: 'COROM_THREADS', group: 'Model', kind: 'integer', min: 1,
+    help: 'native backend threads (default: cores - 1, leaving one to HTTP) [{env}]' },
+  { name: 'max-length', arg: 'N', env: 'COROM_MAX_LENGTH', group: 'Model', kind: 'integer', min: 1,
+    help: 'truncate inputs to N tokens (default from the model, 128) [{env}]' },
+  { name: 'host', arg: 'ADDR', env: 'COROM_HOST', group: 'HTTP', kind: 'string', default: DEFAULT_HOST,
+    help: 'listen address (default {default}) [{env}]' },
+  { name: 'port', arg: 'N', env: 'COROM_PORT', group: 'HTTP', kind: 'integer', min: 0, max: 65535, default: DEFAULT_PORT,
+    help: 'listen port, 0 = any free port (default {default}) [{env}]' },
+  { name: 'api-key', arg: 'KEY', env: 'COROM_API_KEYS', group: 'HTTP', kind: 'list',
+    help: 'accepted bearer key, repeatable [{env}, comma-separated];\nnone = no authentication' },
+  { name: 'cors-origin', arg: 'ORIGIN', env: 'COROM_CORS_ORIGINS', group: 'HTTP', kind: 'list',
+    help: 'allowed CORS origin, repeatable, * for any [{env},\ncomma-separated]; none = no CORS headers' },
+  { name: 'max-body-bytes', arg: 'N', env: 'COROM_MAX_BODY_BYTES', group: 'HTTP', kind: 'integer', min: 1, default: DEFAULT_LIMITS.maxBodyBytes,
+    help: 'request body limit (default {default}) [{env}]' },
+  { name: 'request-timeout-ms', arg: 'N', env: 'COROM_REQUEST_TIMEOUT_MS', group: 'HTTP', kind: 'integer', min: 1, default: DEFAULT_LIMITS.requestTimeoutMs,
+    help: 'a request not answered in N ms gets 503 (default {default}) [{env}]' },
+  { name: 'drain-timeout-ms', arg: 'N', env: 'COROM_DRAIN_TIMEOUT_MS', group: 'HTTP', kind: 'integer', min: 0, default: DEFAULT_DRAIN_TIMEOUT_MS,
+    help: 'on SIGTERM/SIGINT, wait up to N ms for in-flight requests (default {default}) [{env}]' },
+  { name: 'max-batch-tokens', arg: 'N', env: 'COROM_MAX_BATCH_TOKENS', group: 'Batching', kind: 'integer', min: 1, default: DEFAULT_BATCHING.maxBatchTokens,
+    help: 'padded tokens per batch, rows x longest (default {default}) [{env}]' },
+  { name: 'max-batch-size', arg: 'N', env: 'COROM_MAX_BATCH_SIZE', group: 'Batching', kind: 'integer', min: 1, default: DEFAULT_BATCHING.maxBatchSize,
+    help: 'rows per batch (default {default}) [{env}]' },
+  { name: 'max-queue', arg: 'N', env: 'COROM_MAX_QUEUE', group: 'Batching', kind: 'integer', min: 1, default: DEFAULT_BATCHING.maxQueue,
+    help: 'requests queued or running before 429 (default {default}) [{env}]' },
+  { name: 'batch-wait-ms', arg: 'N', env: 'COROM_BATCH_WAIT_MS', group: 'Batching', kind: 'integer', min: 0, max: 60_000, default: DEFAULT_BATCHING.batchWaitMs,
+    help: 'idle wait for more requests before a batch (default {default}) [{env}]' },
+  { name: 'no-batching', env: 'COROM_BATCHING', group: 'Batching', kind: 'off-switch',
+    help: 'one request = one batch, for benchmarks [{env}=off]' },
+] as const satisfies readonly ServeFlag[];
+
+type Flag = (typeof SERVE_FLAGS)[number]['name'];
+
+/** flag name -> environment variable; every flag has one. */
+export const SERVE_ENV: Record<string, string> = Object.fromEntries(SERVE_FLAGS.map((f) => [f.name, f.env]));
+
+function flagHelp(flag: ServeFlag): string {
+  const text = flag.help.replaceAll('{env}', flag.env).replaceAll('{default}', String(flag.default));
+  const head = `--${flag.name}${flag.arg ? ` ${flag.arg}` : ''}`;
+  return text
+    .split('\n')
+    .map((line, i) => (i === 0 ? `  ${head.padEnd(26)}${line}` : `${' '.repeat(28)}${line}`))
+    .join('\n');
+}
+
+const GROUPS: readonly ServeFlag['group'][] = ['Model', 'HTTP', 'Batching'];
+
+export const SERVE_USAGE = `Usage: corom serve [--model DIR|NAME] [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [options]
 
 Serves the model over HTTP: OpenAI-compatible POST /v1/embeddings, GET /v1/models, POST /v1/rerank,
 POST /v1/sentence-embedding (ModelScope pipeline), POST /tokenize, GET /health, /ready, /info,
 /metrics, /openapi.json and /docs. Every flag has an environment variable (in brackets); a flag wins.
 
-Model:
-  --model DIR|NAME          model folder (converted or raw checkpoint), registry name or hub id
-                            [COROM_MODEL]; default: the cached corom-base (fetched on first run)
-  --model-id NAME           id clients send as "model" (default: the folder name) [COROM_MODEL_ID]
-  --dtype fp32|int8|q4      weights to run (default ${DEFAULT_SERVE_DTYPE}) [COROM_DTYPE]
-  --backend node|wasm       onnxruntime-node or onnxruntime-web (default node) [COROM_BACKEND]
-  --device cpu|cuda         cuda tries the CUDA execution provider, falls back to CPU with one
-                            line naming what is missing (default cpu) [COROM_DEVICE]
-  --require-device          with --device cuda: exit non-zero (69) instead of falling back to
-                            the CPU [COROM_REQUIRE_DEVICE=1]
-  --threads N               native backend threads (default: cores - 1, leaving one to HTTP) [COROM_THREADS]
-  --max-length N            truncate inputs to N tokens (default from the model, 128) [COROM_MAX_LENGTH]
-HTTP:
-  --host ADDR               listen address (default ${DEFAULT_HOST}) [COROM_HOST]
-  --port N                  listen port, 0 = any free port (default ${DEFAULT_PORT}) [COROM_PORT]
-  --api-key KEY             accepted bearer key, repeatable [COROM_API_KEYS, comma-separated];
-                            none = no authentication
-  --cors-origin ORIGIN      allowed CORS origin, repeatable, * for any [COROM_CORS_ORIGINS,
-                            comma-separated]; none = no CORS headers
-  --max-body-bytes N        request body limit (default ${DEFAULT_LIMITS.maxBodyBytes}) [COROM_MAX_BODY_BYTES]
-  --request-timeout-ms N    a request not answered in N ms gets 503 (default ${DEFAULT_LIMITS.requestTimeoutMs}) [COROM_REQUEST_TIMEOUT_MS]
-  --drain-timeout-ms N      on SIGTERM/SIGINT, wait up to N ms for in-flight requests (default ${DEFAULT_DRAIN_TIMEOUT_MS}) [COROM_DRAIN_TIMEOUT_MS]
-Batching:
-  --max-batch-tokens N      padded tokens per batch, rows x longest (default ${DEFAULT_BATCHING.maxBatchTokens}) [COROM_MAX_BATCH_TOKENS]
-  --max-batch-size N        rows per batch (default ${DEFAULT_BATCHING.maxBatchSize}) [COROM_MAX_BATCH_SIZE]
-  --max-queue N             requests queued or running before 429 (default ${DEFAULT_BATCHING.maxQueue}) [COROM_MAX_QUEUE]
-  --batch-wait-ms N         idle wait for more requests before a batch (default ${DEFAULT_BATCHING.batchWaitMs}) [COROM_BATCH_WAIT_MS]
-  --no-batching             one request = one batch, for benchmarks [COROM_BATCHING=off]`;
+${GROUPS.map((group) => [`${group}:`, ...SERVE_FLAGS.filter((f) => f.group === group).map((f) => flagHelp(f))].join('\n')).join('\n')}`;
 
-const FLAGS = {
-  model: { type: 'string' },
-  'model-id': { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  dtype: { type: 'string' },
-  backend: { type: 'string' },
-  device: { type: 'string' },
-  'require-device': { type: 'boolean' },
-  threads: { type: 'string' },
-  'max-length': { type: 'string' },
-  'api-key': { type: 'string', multiple: true },
-  'cors-origin': { type: 'string', multiple: true },
-  'no-batching': { type: 'boolean' },
-  'max-batch-tokens': { type: 'string' },
-  'max-batch-size': { type: 'string' },
-  'max-queue': { type: 'string' },
-  'batch-wait-ms': { type: 'string' },
-  'request-timeout-ms': { type: 'string' },
-  'max-body-bytes': { type: 'string' },
-  'drain-timeout-ms': { type: 'string' },
-} as const;
+/** node:util parseArgs options derived from the table. */
+const PARSE_OPTIONS = Object.fromEntries(
+  SERVE_FLAGS.map((f) => [f.name, f.kind === 'off-switch' || f.kind === 'on-switch' ? { type: 'boolean' } : f.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }]),
+) as { [K in Flag]: { type: 'string' | 'boolean'; multiple?: boolean } };
 
-type Flag = keyof typeof FLAGS;
+const FLAG_BY_NAME = new Map<Flag, ServeFlag>(SERVE_FLAGS.map((f) => [f.name, f]));
 
 export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeConfig {
-  const { values } = parseFlags(argv, FLAGS, { min: 0, max: 0, names: '' });
+  const { values } = parseFlags(argv, PARSE_OPTIONS, { min: 0, max: 0, names: '' });
+  const declared = (flag: Flag): ServeFlag => FLAG_BY_NAME.get(flag)!;
 
   /** The flag's value, else its variable's (empty = unset), with the name to blame. */
   const raw = (flag: Flag): { value: string; source: string } | undefined => {
     const given = values[flag];
     if (typeof given === 'string') return { value: given, source: `--${flag}` };
-    const variable = SERVE_ENV[flag];
+    const variable = declared(flag).env;
     const fromEnv = env[variable]?.trim();
     return fromEnv ? { value: fromEnv, source: variable } : undefined;
   };
-  const integer = (flag: Flag, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+  /** An integer flag's value, else its declared default (undefined when it has none). */
+  const integer = (flag: Flag): number | undefined => {
+    const spec = declared(flag);
+    if (spec.kind !== 'integer') throw new Error(`--${flag} is not an integer flag`);
     const r = raw(flag);
-    if (!r) return fallback;
+    if (!r) return spec.default as number | undefined;
+    const { min, max = Number.MAX_SAFE_INTEGER } = spec;
     const n = Number(r.value);
     if (!/^\d+$/.test(r.value) || n < min || n > max) {
       throw new UsageError(`${r.source} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'} (got '${r.value}')`);
     }
     return n;
   };
-  const optionalInteger = (flag: Flag): number | undefined => (raw(flag) ? integer(flag, 0, 1) : undefined);
-  const oneOf = <T extends string>(flag: Flag, allowed: readonly T[], fallback: T): T => {
+  const withDefault = (flag: Flag): number => integer(flag)!;
+  const oneOf = <T extends string>(flag: Flag): T => {
+    const spec = declared(flag);
+    if (spec.kind !== 'choice') throw new Error(`--${flag} is not a choice flag`);
     const r = raw(flag);
-    if (!r) return fallback;
-    if (!(allowed as readonly string[]).includes(r.value)) throw new UsageError(`${r.source} must be one of ${allowed.join(', ')} (got '${r.value}')`);
+    if (!r) return spec.default as T;
+    if (!spec.values.includes(r.value)) throw new UsageError(`${r.source} must be one of ${spec.values.join(', ')} (got '${r.value}')`);
     return r.value as T;
   };
-  const list = (flag: 'api-key' | 'cors-origin'): string[] => {
+  const list = (flag: Flag): string[] => {
     // `multiple: true` flags parse to string[] (parseFlags' value type does not model that).
     const given = values[flag] as unknown;
     const fromFlags = Array.isArray(given) ? (given as string[]) : typeof given === 'string' ? [given] : [];
-    const items = fromFlags.length ? fromFlags : (env[SERVE_ENV[flag]] ?? '').split(',');
+    const items = fromFlags.length ? fromFlags : (env[declared(flag).env] ?? '').split(',');
     return items.map((s) => s.trim()).filter((s) => s.length > 0);
   };
+  /** An off-switch: false when the flag is given or its variable says off. */
+  const switchedOn = (flag: Flag): boolean => {
+    const variable = declared(flag).env;
+    const fromEnv = env[variable]?.trim().toLowerCase();
+    if (fromEnv && !['on', 'off', 'true', 'false', '1', '0'].includes(fromEnv)) {
+      throw new UsageError(`${variable} must be on or off (got '${env[variable]}')`);
+    }
+    return values[flag] ? false : !(fromEnv && ['off', 'false', '0'].includes(fromEnv));
+  };
 
-  const batchingEnv = env.COROM_BATCHING?.trim().toLowerCase();
-  if (batchingEnv && !['on', 'off', 'true', 'false', '1', '0'].includes(batchingEnv)) {
-    throw new UsageError(`COROM_BATCHING must be on or off (got '${env.COROM_BATCHING}')`);
-  }
-  const requireDeviceEnv = env.COROM_REQUIRE_DEVICE?.trim().toLowerCase();
-  if (requireDeviceEnv && !['1', '0', 'true', 'false', 'on', 'off'].includes(requireDeviceEnv)) {
-    throw new UsageError(`COROM_REQUIRE_DEVICE must be 1 or 0 (got '${env.COROM_REQUIRE_DEVICE}')`);
-  }
+  /** An on-switch: true when the flag is given or its variable says on. */
+  const switchedOnExplicitly = (flag: Flag): boolean => {
+    const variable = declared(flag).env;
+    const fromEnv = env[variable]?.trim().toLowerCase();
+    if (fromEnv && !['on', 'off', 'true', 'false', '1', '0'].includes(fromEnv)) {
+      throw new UsageError(`${variable} must be 1 or 0 (got '${env[variable]}')`);
+    }
+    return (values[flag] as unknown) === true || ['on', 'true', '1'].includes(fromEnv ?? '');
+  };
+
+  /**
+   * API keys: a key no client can send (empty, blank, with white space inside) is a mistake that
+   * would otherwise switch auth off (`COROM_API_KEYS=" , "`) or lock every client out
+   * (`--api-key "my key"`), so it is refused, naming where it came from.
+   */
+  const apiKeys = (): string[] => {
+    const given = values['api-key'] as unknown;
+    const fromFlags = Array.isArray(given) ? (given as string[]) : typeof given === 'string' ? [given] : [];
+    const variable = declared('api-key').env;
+    const source = fromFlags.length ? '--api-key' : variable;
+    const items = fromFlags.length ? fromFlags : env[variable] === undefined ? [] : env[variable]!.split(',');
+    // An empty variable is unset (as in most env files); anything else must hold only valid keys.
+    if (!fromFlags.length && env[variable] === '') return [];
+    return items.map((item, i) => {
+      const key = fromFlags.length ? item : item.trim();
+      const which = items.length > 1 ? `${source} (key ${i + 1} of ${items.length})` : source;
+      if (key.trim() === '') throw new UsageError(`${which} is empty: every API key must be a non-empty token without spaces`);
+      if (/\s/.test(key)) throw new UsageError(`${which} contains white space, which no client can send in 'Authorization: Bearer <key>'; use a key without spaces`);
+      return key;
+    });
+  };
+
+  const batching = switchedOn('no-batching');
   const model = raw('model');
-  const backend = oneOf('backend', BACKENDS, 'node');
-  const device = oneOf('device', ['cpu', 'cuda'] as const, 'cpu');
+  const backend = oneOf<BackendName>('backend');
+  const device = oneOf<'cpu' | 'cuda'>('device');
   if (backend === 'wasm' && device === 'cuda') throw new UsageError('--device cuda needs --backend node (the WASM backend runs on the CPU only)');
   const modelId = raw('model-id')?.value;
   // The HTTP event loop needs a core of its own: onnxruntime's spinning intra-op threads on every
   // core starve it (tiny-bert on 2 cores, load generator on the same box: 190-540 req/s with
   // 2 threads, ~1000 req/s with 1).
-  const threads = optionalInteger('threads') ?? Math.max(1, availableParallelism() - 1);
-  const maxLength = optionalInteger('max-length');
+  const threads = integer('threads') ?? Math.max(1, availableParallelism() - 1);
+  const maxLength = integer('max-length');
 
   return {
     ...(model ? { model: model.value, modelOrigin: model.source === '--model' ? '--model' : 'COROM_MODEL' } : {}),
     ...(modelId ? { modelId } : {}),
-    host: raw('host')?.value ?? DEFAULT_HOST,
-    port: integer('port', DEFAULT_PORT, 0, 65535),
-    dtype: oneOf('dtype', DTYPES, DEFAULT_SERVE_DTYPE),
+    host: raw('host')?.value ?? String(declared('host').default),
+    port: withDefault('port'),
+    dtype: oneOf<Dtype>('dtype'),
     backend,
     device,
-    requireDevice: values['require-device'] === true || ['1', 'true', 'on'].includes(requireDeviceEnv ?? ''),
+    requireDevice: switchedOnExplicitly('require-device'),
     threads,
     ...(maxLength ? { maxLength } : {}),
-    apiKeys: list('api-key'),
+    apiKeys: apiKeys(),
     corsOrigins: list('cors-origin'),
-    batching: values['no-batching'] ? false : !(batchingEnv && ['off', 'false', '0'].includes(batchingEnv)),
-    maxBatchTokens: integer('max-batch-tokens', DEFAULT_BATCHING.maxBatchTokens, 1),
-    maxBatchSize: integer('max-batch-size', DEFAULT_BATCHING.maxBatchSize, 1),
-    maxQueue: integer('max-queue', DEFAULT_BATCHING.maxQueue, 1),
-    batchWaitMs: integer('batch-wait-ms', DEFAULT_BATCHING.batchWaitMs, 0, 60_000),
-    requestTimeoutMs: integer('request-timeout-ms', DEFAULT_LIMITS.requestTimeoutMs, 1),
-    maxBodyBytes: integer('max-body-bytes', DEFAULT_LIMITS.maxBodyBytes, 1),
-    drainTimeoutMs: integer('drain-timeout-ms', DEFAULT_DRAIN_TIMEOUT_MS, 0),
+    batching,
+    maxBatchTokens: withDefault('max-batch-tokens'),
+    maxBatchSize: withDefault('max-batch-size'),
+    maxQueue: withDefault('max-queue'),
+    batchWaitMs: withDefault('batch-wait-ms'),
+    requestTimeoutMs: withDefault('request-timeout-ms'),
+    maxBodyBytes: withDefault('max-body-bytes'),
+    drainTimeoutMs: withDefault('drain-timeout-ms'),
   };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, type Checkpoint } from '../../src/checkpoint/read.js';
 import { loadEngine } from '../../src/engine/load.js';
-import { convertCheckpoint } from '../../src/onnx/convert.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
 import { writeRandomBert } from '../../scripts/lib/random-bert.js';
 import { FIXTURE_DIR } from '../helpers/fixture.js';
 import { referenceEmbedding } from '../helpers/reference-bert.js';

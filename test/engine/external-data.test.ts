@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEngine } from '../../src/engine/load.js';
-import { convertCheckpoint } from '../../src/onnx/convert.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
 import { runCli } from '../helpers/cli.js';
 import { EMBEDDING_ABS_TOL, EXPECTED, FIXTURE_DIR, maxAbsDiff } from '../helpers/fixture.js';
 

@@ -41,7 +41,7 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertCheckpoint } from '../../src/onnx/convert.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
 import type { Dtype } from '../../src/engine/types.js';
 
 let convertedDir: string | undefined;

@@ -28,7 +28,7 @@ describe('corom serve configuration', () => {
 
   it('reads COROM_* variables, and a flag wins over its variable', () => {
     const env = {
-      COROM_MODEL: '/models/x', COROM_PORT: '9000', COROM_API_KEYS: 'k1, k2,,', COROM_CORS_ORIGINS: '*', COROM_BATCHING: 'off',
+      COROM_MODEL: '/models/x', COROM_PORT: '9000', COROM_API_KEYS: 'k1, k2', COROM_CORS_ORIGINS: '*', COROM_BATCHING: 'off',
       COROM_MAX_QUEUE: '7', COROM_DEVICE: 'cuda', COROM_MODEL_ID: 'named',
     };
     const c = parseServeConfig(['--port', '9001'], env);
@@ -43,12 +43,40 @@ describe('corom serve configuration', () => {
     [['--max-queue', '0'], {}, /--max-queue must be an integer from 1/],
     [['--batch-wait-ms=-1'], {}, /--batch-wait-ms must be an integer from 0/],
     [['--backend', 'wasm', '--device', 'cuda'], {}, /--device cuda needs --backend node/],
+    // A key no client can send must not switch auth off or lock everyone out (issue 14, item 4).
+    [[], { COROM_API_KEYS: ' , ' }, /COROM_API_KEYS \(key 1 of 2\) is empty/],
+    [[], { COROM_API_KEYS: '   ' }, /COROM_API_KEYS is empty/],
+    [[], { COROM_API_KEYS: 'k1,,k2' }, /COROM_API_KEYS \(key 2 of 3\) is empty/],
+    [['--api-key', 'my key'], {}, /--api-key contains white space/],
+    [['--api-key', ''], {}, /--api-key is empty/],
+    [['--api-key', 'ok', '--api-key', ' '], {}, /--api-key \(key 2 of 2\) is empty/],
+    [[], { COROM_REQUIRE_DEVICE: 'maybe' }, /COROM_REQUIRE_DEVICE must be 1 or 0/],
     [[], { COROM_BATCHING: 'maybe' }, /COROM_BATCHING must be on or off/],
     [['--bogus'], {}, /bogus/],
     [['extra'], {}, /unexpected argument 'extra'/],
   ] as const)('%j %j is a usage error', (argv, env, message) => {
     expect(() => parseServeConfig([...argv], { ...env })).toThrow(UsageError);
     expect(() => parseServeConfig([...argv], { ...env })).toThrow(message);
+  });
+
+  it('shows in --help the defaults that parsing uses', () => {
+    const config = parseServeConfig([], {});
+    const shown: Array<[string, string | number]> = [
+      ['dtype fp32|int8|q4', config.dtype],
+      ['host ADDR', config.host],
+      ['port N', config.port],
+      ['max-body-bytes N', config.maxBodyBytes],
+      ['request-timeout-ms N', config.requestTimeoutMs],
+      ['drain-timeout-ms N', config.drainTimeoutMs],
+      ['max-batch-tokens N', config.maxBatchTokens],
+      ['max-batch-size N', config.maxBatchSize],
+      ['max-queue N', config.maxQueue],
+      ['batch-wait-ms N', config.batchWaitMs],
+    ];
+    for (const [flag, value] of shown) {
+      const line = SERVE_USAGE.split('\n').find((l) => l.startsWith(`  --${flag} `));
+      expect(line, flag).toContain(`(default ${value})`);
+    }
   });
 
   it('documents every flag with its environment variable', () => {

@@ -32,8 +32,8 @@ export interface FileBehaviour {
   corrupt?: boolean;
   /** Answer Range requests with 200 and the whole file, as some servers do. */
   ignoreRange?: boolean;
-  /** For the first `times` requests of the file, answer `status` (e.g. 503). */
-  failStatus?: { status: number; times: number };
+  /** For the first `times` requests of the file, answer `status` (e.g. 503), with `retryAfter` as Retry-After. */
+  failStatus?: { status: number; times: number; retryAfter?: string };
   /** Leave Sha256 empty in the listing (as ModelScope does for some non-LFS files). */
   unlistedSha?: boolean;
 }
@@ -77,9 +77,9 @@ export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -123,7 +123,8 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
     served.set(file.path, count);
     const behaviour = behaviours[file.path] ?? {};
     if (behaviour.failStatus && count <= behaviour.failStatus.times) {
-      json(res, behaviour.failStatus.status, { Code: behaviour.failStatus.status, Message: 'busy', Success: false });
+      const { status, retryAfter } = behaviour.failStatus;
+      json(res, status, { Code: status, Message: 'busy', Success: false }, retryAfter !== undefined ? { 'retry-after': retryAfter } : {});
       return;
     }
     let body = file.bytes;

@@ -189,6 +189,37 @@ describe('fetchModel against a ModelScope-layout hub', () => {
     expect(await exists(path.join(sourceDir(), 'vocab.txt'))).toBe(false);
   });
 
+  it("waits for the hub's Retry-After (not the short backoff) before retrying", async () => {
+    hub = await startFakeHub({
+      models: { [BASE_ID]: fixtureRepo() },
+      behaviours: { 'config.json': { failStatus: { status: 429, times: 1, retryAfter: '1' } } },
+    });
+    const started = Date.now();
+    await fetchModel(options({ dtypes: [] }));
+    expect(hub.fileRequests('config.json')).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+  });
+
+  it('gives up at once when Retry-After is longer than corom waits', async () => {
+    hub = await startFakeHub({
+      models: { [BASE_ID]: fixtureRepo() },
+      behaviours: { 'config.json': { failStatus: { status: 503, times: 1000, retryAfter: '3600' } } },
+    });
+    const failure = await fetchModel(options({ dtypes: [] })).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(HubUnreachableError);
+    expect((failure as Error).message).toMatch(/config\.json.*retry after 3600 s, longer than corom waits \(60 s\)/);
+    expect(hub.fileRequests('config.json')).toHaveLength(1);
+  });
+
+  it('does not retry a 501, which will not change', async () => {
+    hub = await startFakeHub({
+      models: { [BASE_ID]: fixtureRepo() },
+      behaviours: { 'config.json': { failStatus: { status: 501, times: 1000 } } },
+    });
+    await expect(fetchModel(options({ dtypes: [] }))).rejects.toThrow(/config\.json: the hub answered HTTP 501/);
+    expect(hub.fileRequests('config.json')).toHaveLength(1);
+  });
+
   it('falls back to the damo/ alias when the iic/ id is unknown to the hub', async () => {
     hub = await startFakeHub({ models: { 'damo/nlp_corom_sentence-embedding_chinese-base': fixtureRepo() } });
     const result = await fetchModel(options({ model: 'damo/nlp_corom_sentence-embedding_chinese-base', dtypes: [] }));

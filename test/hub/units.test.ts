@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_NAME, KNOWN_MODELS, findKnownModel } from '../../models/registry.js';
 import { UsageError } from '../../src/errors.js';
 import { resolveHubUrl, resolveModelRef } from '../../src/hub/fetch-model.js';
-import { lockModelFolder } from '../../src/hub/lock.js';
 import { modelCachePaths } from '../../src/hub/paths.js';
 import { createProgress, formatBytes } from '../../src/hub/progress.js';
-import { backoffDelay, retryPolicyFrom } from '../../src/hub/retry.js';
+import { retryPolicyFrom } from '../../src/hub/retry.js';
+import { backoffDelay } from '../../src/retry.js';
 import { memoryStream } from './fake-hub.js';
 
 describe('model registry', () => {
@@ -49,7 +46,7 @@ describe('retry policy', () => {
   it('reads its knobs from the environment and backs off exponentially, capped', () => {
     const policy = retryPolicyFrom({ COROM_HUB_RETRIES: '2', COROM_HUB_BACKOFF_MS: '10', COROM_HUB_TIMEOUT_MS: '1500' });
     expect(policy).toMatchObject({ retries: 2, baseDelayMs: 10, maxDelayMs: 160, stallTimeoutMs: 1500 });
-    const delays = [0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(policy, n));
+    const delays = [0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, policy));
     expect(delays[0]).toBeGreaterThanOrEqual(8);
     expect(delays[0]).toBeLessThanOrEqual(12);
     expect(delays[3]).toBeGreaterThanOrEqual(64);
@@ -73,20 +70,5 @@ describe('progress output', () => {
     expect(formatBytes(436)).toBe('436 B');
     expect(formatBytes(409_000_000)).toBe('390 MiB');
     expect(formatBytes(2_859_753)).toBe('2.7 MiB');
-  });
-});
-
-describe('model folder lock', () => {
-  it('lets one fetch at a time into a folder and frees the folder afterwards', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'corom-lock-test-'));
-    try {
-      const lock = await lockModelFolder(dir);
-      await expect(lockModelFolder(dir)).rejects.toThrow(/another corom process \(pid \d+\) is fetching into/);
-      await lock.release();
-      const again = await lockModelFolder(dir);
-      await again.release();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { convertCheckpoint } from '../../src/onnx/convert.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
 import { fakeAiVector, unit } from './fake-ai.js';
 import { startFakeAi, startWorkerd, type WorkerdWorker } from './workerd-harness.js';
 import { EXPECTED, FIXTURE_DIR, type ExpectedCase } from '../helpers/fixture.js';

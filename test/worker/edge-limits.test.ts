@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { ConvertedMetadata } from '../../src/onnx/convert.js';
-import { convertCheckpoint } from '../../src/onnx/convert.js';
+import type { ConvertedMetadata } from '../../src/store/metadata.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
 import { createWasmEmbedder } from '../../src/runtime/ort-web.js';
 import { startWorkerd, type WorkerdWorker } from './workerd-harness.js';
 

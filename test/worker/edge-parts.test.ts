@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { UsageError } from '../../src/errors.js';
-import type { ConvertedMetadata } from '../../src/onnx/convert.js';
+import type { ConvertedMetadata } from '../../src/store/metadata.js';
 import { CircuitBreaker } from '../../worker/circuit-breaker.js';
 import { parseConfig } from '../../worker/config.js';
 import { embeddingsCacheKey } from '../../worker/embed-cache.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { convertCheckpoint } from '../../src/onnx/convert.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
 import { startCoromServe, startStallingOrigin, type CoromOrigin, type StallingOrigin } from './origin-process.js';
 import { startWorkerd, type WorkerdWorker } from './workerd-harness.js';
 import { EXPECTED, FIXTURE_DIR } from '../helpers/fixture.js';

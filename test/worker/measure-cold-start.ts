@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { convertCheckpoint, type ConvertedMetadata } from '../../src/onnx/convert.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
+import type { ConvertedMetadata } from '../../src/store/metadata.js';
 import { COROM_BASE_SHAPE, writeRandomBert } from '../../scripts/lib/random-bert.js';
 import { startWorkerd } from './workerd-harness.js';
 

@@ -1,7 +1,7 @@
 import { DTYPES } from '../../engine/types.js';
-import { convertCheckpoint } from '../../onnx/convert.js';
+import { convertCheckpoint } from '../../store/convert.js';
 import { UsageError } from '../../errors.js';
-import { choice, parseFlags, positiveInt } from '../args.js';
+import { choice, parseFlags, positiveInt } from '../../flags.js';
 import type { Command } from '../command.js';
 
 export const convertCommand: Command = {

@@ -1,5 +1,5 @@
 import { collectDoctorReport, formatDoctorReport } from '../../node/doctor.js';
-import { parseFlags } from '../args.js';
+import { parseFlags } from '../../flags.js';
 import type { Command } from '../command.js';
 
 const USAGE = `Usage: corom doctor [--json]

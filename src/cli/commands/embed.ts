@@ -1,5 +1,5 @@
 import { loadEngine } from '../../engine/load.js';
-import { parseFlags, positiveInt } from '../args.js';
+import { parseFlags, positiveInt } from '../../flags.js';
 import type { Command } from '../command.js';
 import { engineOptions, MODEL_FLAGS, MODEL_FLAGS_USAGE } from '../model-flags.js';
 import { stringLines } from '../stdin-lines.js';

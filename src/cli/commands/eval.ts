@@ -1,14 +1,14 @@
 import { DTYPES, type Dtype } from '../../engine/types.js';
 import { UsageError } from '../../errors.js';
 import { loadDataset } from '../../eval/datasets/index.js';
-import { DEFAULT_RRF_K } from '../../eval/fusion.js';
+import { DEFAULT_RRF_K } from '../../retrieval/fusion.js';
 import { DEFAULT_METRICS, parseMetrics } from '../../eval/metrics.js';
 import { createProgress } from '../../eval/progress.js';
 import { formatCompareJson, formatCompareTable, formatRunJson, formatRunTable, summarizeDataset } from '../../eval/report.js';
 import { evaluate, RETRIEVER_NAMES, type EvalSettings } from '../../eval/run.js';
 import { DATASET_FORMATS } from '../../eval/types.js';
 import { defaultCacheRoot } from '../../eval/vector-cache.js';
-import { choice, parseFlags, positiveInt } from '../args.js';
+import { choice, parseFlags, positiveInt } from '../../flags.js';
 import type { Command } from '../command.js';
 import { engineOptions, MODEL_FLAGS, MODEL_FLAGS_USAGE } from '../model-flags.js';
 

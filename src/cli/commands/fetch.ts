@@ -3,7 +3,7 @@ import { DTYPES, type Dtype } from '../../engine/types.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_FETCH_DTYPES, fetchModel } from '../../hub/fetch-model.js';
 import { DEFAULT_HUB_URL, HUB_LAYOUTS } from '../../hub/hub-client.js';
-import { choice, parseFlags } from '../args.js';
+import { choice, parseFlags } from '../../flags.js';
 import type { Command } from '../command.js';
 
 function parseDtypes(raw: string | undefined): Dtype[] {

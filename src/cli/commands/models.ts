@@ -3,7 +3,7 @@ import path from 'node:path';
 import { KNOWN_MODELS, findKnownModel, type KnownModel } from '../../../models/registry.js';
 import { listCachedModels, type CachedModel } from '../../hub/cache.js';
 import { coromHome } from '../../hub/paths.js';
-import { parseFlags } from '../args.js';
+import { parseFlags } from '../../flags.js';
 import type { Command } from '../command.js';
 
 interface ModelRow {

@@ -1,7 +1,7 @@
 import { loadEngine } from '../../engine/load.js';
 import { CoromError } from '../../errors.js';
 import { parsePipelineInput } from '../../engine/pipeline-input.js';
-import { parseFlags } from '../args.js';
+import { parseFlags } from '../../flags.js';
 import type { Command } from '../command.js';
 import { engineOptions, MODEL_FLAGS, MODEL_FLAGS_USAGE } from '../model-flags.js';
 import { readAll } from '../stdin-lines.js';

@@ -1,6 +1,6 @@
 import { loadTokenizer } from '../../tokenizer/load.js';
 import { UsageError } from '../../errors.js';
-import { parseFlags, positiveInt } from '../args.js';
+import { parseFlags, positiveInt } from '../../flags.js';
 import type { Command } from '../command.js';
 import { stringLines } from '../stdin-lines.js';
 

@@ -7,7 +7,7 @@ import { convertMissing, resolveModelRef } from '../../hub/fetch-model.js';
 import { coromHome } from '../../hub/paths.js';
 import { createProgress, formatBytes } from '../../hub/progress.js';
 import { EDGE_DTYPE, edgeArtifactObjects, edgeKeyPrefix, runWrangler, shellQuote, wranglerCommand, wranglerPutArgs } from '../../hub/r2-upload.js';
-import { parseFlags } from '../args.js';
+import { parseFlags } from '../../flags.js';
 import type { Command, CommandIO } from '../command.js';
 
 export const DEFAULT_R2_BUCKET = 'corom-models';

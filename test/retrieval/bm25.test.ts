@@ -1,7 +1,7 @@
 /** BM25 terms and scores, checked against a direct evaluation of the formula. */
 import { describe, expect, it } from 'vitest';
-import { BM25Index } from '../../src/eval/bm25.js';
-import { bm25Terms } from '../../src/eval/bm25-terms.js';
+import { BM25Index } from '../../src/retrieval/bm25.js';
+import { bm25Terms } from '../../src/retrieval/bm25-terms.js';
 
 const DOCS = [
   '北京是中国的首都，北京的天气四季分明。',

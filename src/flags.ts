@@ -1,9 +1,10 @@
 /**
  * Flag parsing for subcommands on top of node:util parseArgs, turning its errors and bad values
- * into UsageError (exit 2, one line).
+ * into UsageError (exit 2, one line). Lives below both entry points that parse argv (`src/cli`
+ * and `src/node/serve-config.ts`), so neither imports the other for it.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
