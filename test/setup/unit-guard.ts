@@ -20,8 +20,8 @@ net.Server.prototype.listen = function listen(): never {
 net.Socket.prototype.connect = function connect(): never {
   refuse('opening a socket');
 } as typeof net.Socket.prototype.connect;
-// exec, execFile, fork and spawn all go through ChildProcess.prototype.spawn.
-ChildProcess.prototype.spawn = function spawn(): never {
+// exec, execFile, fork and spawn all go through ChildProcess.prototype.spawn (internal, untyped).
+(ChildProcess.prototype as unknown as { spawn: () => never }).spawn = function spawn(): never {
   refuse('spawning a process');
 };
 for (const name of ['spawnSync', 'execSync', 'execFileSync'] as const) {
