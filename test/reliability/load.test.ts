@@ -11,7 +11,7 @@ afterAll(removeFixtureModel);
 const SECONDS = Number(process.env.COROM_RELIABILITY_LOAD_SECONDS ?? 5);
 
 describe('load (autocannon, 64 connections, overloaded on purpose)', () => {
-  it('answers every request with a complete 200 or a fast 429 + Retry-After; no 5xx, no dropped connection, queue bounded', async () => {
+  it('answers every request with a complete 200 or a 429 + Retry-After; no 5xx, no dropped connection, queue bounded', async () => {
     const report = await runLoad({ durationSeconds: SECONDS, connections: 64, maxQueue: 32 });
     process.stderr.write(formatLoadReport(report) + '\n');
 
