@@ -6,8 +6,9 @@
  * What must hold (checked by test/reliability/load.test.ts on a short run):
  *   - no 5xx, no connection errors or timeouts, every answer is 200 or 429;
  *   - every 200 is complete (one vector per input, one result per document);
- *   - every 429 carries Retry-After and comes back within milliseconds;
+ *   - every 429 carries Retry-After;
  *   - admitted requests never exceed --max-queue (sampled from /metrics during the run).
+ * How fast the 429s come back against the 200s (p50/p99/p99.9) is reported, not asserted.
  *
  *   node --import tsx scripts/reliability/load.ts [--duration 30] [--connections 64] [--max-queue 32] [--json FILE]
  */

@@ -60,12 +60,11 @@ describe('corom fetch (CLI)', () => {
 
   it('an unreachable hub: one line, non-zero exit, bounded retries', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const started = Date.now();
     const { code, stderr } = await corom(['fetch', 'corom-tiny'], { COROM_HUB_URL: url });
     expect(code).toBe(69);
     expectOneCleanLine(stderr);
+    // Bounded: exactly two attempts (the backoff delays themselves are checked in units.test.ts).
     expect(stderr).toBe(`corom fetch: cannot reach the model hub at ${url}: connection refused (2 attempts)\n`);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('bad flags are usage errors (exit 2, one line)', async () => {

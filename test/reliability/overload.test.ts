@@ -74,15 +74,14 @@ describe('load shedding', () => {
       ['/v1/rerank', JSON.stringify({ query: 'q', documents: ['a', 'b'] })],
       ['/v1/sentence-embedding', JSON.stringify({ input: { source_sentence: ['a'] } })],
     ];
+    // The admitted request is held, so anything queued behind it would never answer: a 429 here
+    // is the proof of a refusal before queueing (its latency is not asserted).
     for (const [path, body] of refusals) {
-      const started = performance.now();
       const res = await post(url, path, body);
-      const ms = performance.now() - started;
       const text = await res.text();
       expect(res.status, `${path} ${text}`).toBe(429);
       expect(res.headers.get('retry-after')).toBe('1');
       expect(expectOpenAiError(res.status, text).error).toMatchObject({ type: 'rate_limit_error', code: 'queue_full' });
-      expect(ms).toBeLessThan(500);
     }
     // Routes that do not queue keep answering.
     expect((await fetch(`${url}health`)).status).toBe(200);
