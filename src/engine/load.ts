@@ -5,14 +5,16 @@
 import { createHash } from 'node:crypto';
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { detectModelKind } from '../checkpoint/model-kind.js';
 import { exists, WEIGHT_FILES } from '../checkpoint/read.js';
-import { ModelFileError } from '../errors.js';
+import { ModelFileError, ModelKindError } from '../errors.js';
 import { coromHome } from '../hub/paths.js';
-import { convertCheckpoint, modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
+import { convertCheckpoint, convertedKind, modelFileName, readConvertedMetadata, type ConvertedMetadata } from '../onnx/convert.js';
 import type { BucketLimits } from '../runtime/length-buckets.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { Engine } from './engine.js';
-import type { BackendName, Dtype, ModelInfo } from './types.js';
+import { Ranker } from './ranker.js';
+import type { BackendName, Dtype, ModelInfo, RankerInfo } from './types.js';
 
 export interface LoadEngineOptions {
   /** A converted folder or a raw checkpoint folder. */
@@ -39,15 +41,8 @@ export interface LoadEngineOptions {
 }
 
 export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
-  const dtype = options.dtype ?? 'fp32';
-  const backend = options.backend ?? 'node';
-  const source = resolve(options.model);
-  const { dir, meta } = await resolveConverted(source, dtype, options);
-  const entry = meta.dtypes[dtype];
-  const modelPath = join(dir, entry?.file ?? modelFileName(dtype));
-  if (!(await exists(modelPath))) throw new ModelFileError(modelPath, `file not found (convert with: corom convert ${source} ${dir} --dtype ${dtype})`);
-  const tokenizer = await loadTokenizer(dir);
-  const maxLength = Math.min(options.maxLength ?? meta.maxLength, meta.maxPositions);
+  const { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind, dtype, backend } = await openConverted(options);
+  if (kind !== 'embedding') throw new ModelKindError(source, kind, 'embedding');
   const info: Omit<ModelInfo, 'backend'> = {
     id: options.id ?? basename(source),
     dimensions: meta.hidden,
@@ -56,9 +51,6 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
     dtype,
     vocabSize: meta.vocabSize,
   };
-  if (tokenizer.vocabSize > meta.vocabSize) {
-    throw new ModelFileError(join(dir, 'vocab.txt'), `has ${tokenizer.vocabSize} tokens but the model's embedding table has ${meta.vocabSize} rows`);
-  }
   try {
     const embedder =
       backend === 'wasm'
@@ -77,9 +69,61 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
           );
     return new Engine(tokenizer, embedder);
   } catch (err) {
-    if (err instanceof ModelFileError) throw err;
-    throw new ModelFileError(modelPath, `onnxruntime cannot load it (${firstLine(err)}); the file is corrupt or truncated -- convert it again`);
+    throw loadFailure(err, modelPath);
   }
+}
+
+/** A cross-encoder ranker from a converted or raw ranking checkpoint folder (same options as loadEngine). */
+export async function loadRanker(options: LoadEngineOptions): Promise<Ranker> {
+  const { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind, dtype, backend } = await openConverted(options);
+  if (kind !== 'rerank') throw new ModelKindError(source, kind, 'rerank');
+  const info: Omit<RankerInfo, 'backend'> = { id: options.id ?? basename(source), kind: 'rerank', hidden: meta.hidden, maxLength, dtype, vocabSize: meta.vocabSize };
+  try {
+    const scorer =
+      backend === 'wasm'
+        ? await (await import('../runtime/ort-web.js')).createWasmPairScorer(
+            new Uint8Array(await readFile(modelPath)),
+            info,
+            optional({ limits: options.limits }),
+            entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
+          )
+        : await (await import('../runtime/ort-node.js')).createNativePairScorer(
+            modelPath,
+            info,
+            optional({ threads: options.threads, device: options.device, limits: options.limits, warn: options.log }),
+          );
+    return new Ranker(tokenizer, scorer);
+  } catch (err) {
+    throw loadFailure(err, modelPath);
+  }
+}
+
+/** Whichever the folder holds: an Engine for an embedding model, a Ranker for a rerank model. */
+export async function loadModel(options: LoadEngineOptions): Promise<Engine | Ranker> {
+  const { meta } = await resolveConverted(resolve(options.model), options.dtype ?? 'fp32', options);
+  return convertedKind(meta) === 'rerank' ? loadRanker(options) : loadEngine(options);
+}
+
+/** The converted folder, its metadata and tokenizer, checked against each other. */
+async function openConverted(options: LoadEngineOptions) {
+  const dtype = options.dtype ?? 'fp32';
+  const backend = options.backend ?? 'node';
+  const source = resolve(options.model);
+  const { dir, meta } = await resolveConverted(source, dtype, options);
+  const entry = meta.dtypes[dtype];
+  const modelPath = join(dir, entry?.file ?? modelFileName(dtype));
+  if (!(await exists(modelPath))) throw new ModelFileError(modelPath, `file not found (convert with: corom convert ${source} ${dir} --dtype ${dtype})`);
+  const tokenizer = await loadTokenizer(dir);
+  const maxLength = Math.min(options.maxLength ?? meta.maxLength, meta.maxPositions);
+  if (tokenizer.vocabSize > meta.vocabSize) {
+    throw new ModelFileError(join(dir, 'vocab.txt'), `has ${tokenizer.vocabSize} tokens but the model's embedding table has ${meta.vocabSize} rows`);
+  }
+  return { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind: convertedKind(meta), dtype, backend };
+}
+
+function loadFailure(err: unknown, modelPath: string): Error {
+  if (err instanceof ModelFileError) return err;
+  return new ModelFileError(modelPath, `onnxruntime cannot load it (${firstLine(err)}); the file is corrupt or truncated -- convert it again`);
 }
 
 function optional<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
@@ -111,7 +155,9 @@ async function resolveConverted(source: string, dtype: Dtype, options: LoadEngin
     ? join(source, '.corom')
     : join(options.cacheDir ?? join(coromHome(process.env), 'converted'), createHash('sha256').update(source).digest('hex').slice(0, 16));
   const cached = await readConvertedMetadata(dir).catch(() => undefined);
-  if (cached?.dtypes[dtype] && cached.source === stamp && (await exists(join(dir, cached.dtypes[dtype]!.file)))) return { dir, meta: cached };
+  // A copy converted before rankers existed has no task: it is stale if the checkpoint is a ranker.
+  const fresh = cached?.dtypes[dtype] && cached.source === stamp && convertedKind(cached) === (await detectModelKind(source));
+  if (fresh && (await exists(join(dir, cached.dtypes[dtype]!.file)))) return { dir, meta: cached };
   options.log?.(`converting ${source} to ONNX (${dtype}) in ${dir} ...`);
   await convertCheckpoint(source, dir, { dtype, ...(options.maxLength ? { maxLength: options.maxLength } : {}) }, stamp);
   const meta = await readConvertedMetadata(dir);

@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { readCheckpoint, exists, readJsonFile } from '../checkpoint/read.js';
 import type { BertConfig } from '../checkpoint/bert-config.js';
 import { ModelFileError } from '../errors.js';
-import type { Dtype, Pooling } from '../engine/types.js';
+import { detectModelKind } from '../checkpoint/model-kind.js';
+import type { Dtype, ModelKind, Pooling } from '../engine/types.js';
 import { buildBertGraph } from './bert-graph.js';
 
 export interface ConvertOptions {
   dtype?: Dtype;
+  /** What the checkpoint is; default: detected from config.json / configuration.json (see model-kind.ts). */
+  kind?: ModelKind;
   pooling?: Pooling;
   /** Longest input in tokens; default 128 (the ModelScope pipeline's), capped at the model's positions. */
   maxLength?: number;
@@ -35,6 +38,7 @@ export interface ConvertResult {
   modelPath: string;
   bytes: number;
   dtype: Dtype;
+  kind: ModelKind;
 }
 
 /** corom.json: what a converted folder holds, read by the runtime and `corom models`. */
@@ -48,6 +52,12 @@ export interface ConvertedMetadata {
   maxPositions: number;
   maxLength: number;
   pooling: Pooling;
+  /**
+   * The model's kind: `embedding` (output `sentence_embedding`) or `rerank` (output `logits`
+   * [batch], a cross-encoder over `[CLS] query [SEP] passage [SEP]` with real token type ids).
+   * Absent in folders converted before rankers existed: those are embedding models.
+   */
+  task?: ModelKind;
   source?: string;
   /** Per dtype: the graph file, total bytes (graph + weights), and the external weights file if any. */
   dtypes: Partial<Record<Dtype, { file: string; bytes: number; externalData?: string }>>;
@@ -75,7 +85,8 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
   const dtype = options.dtype ?? 'fp32';
   const pooling = options.pooling ?? 'cls';
   if (!(await exists(join(srcDir, 'vocab.txt')))) throw new ModelFileError(join(srcDir, 'vocab.txt'), 'file not found');
-  const { config, weights } = await readCheckpoint(srcDir);
+  const kind = options.kind ?? (await detectModelKind(srcDir));
+  const { config, weights, head } = await readCheckpoint(srcDir, kind);
   const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, config.maxPositions);
 
   const graph = buildBertGraph(config, weights, {
@@ -83,9 +94,10 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
     pooling,
     ...(options.int8MaxLevel !== undefined ? { int8MaxLevel: options.int8MaxLevel } : {}),
     ...(options.q4BlockSize !== undefined ? { q4BlockSize: options.q4BlockSize } : {}),
-    exposeHiddenState: options.hiddenStateOutput ?? dtype !== 'q4',
+    exposeHiddenState: options.hiddenStateOutput ?? (dtype !== 'q4' && kind === 'embedding'),
+    ...(head ? { rankingHead: head } : {}),
   });
-  const metadata = { 'corom.pooling': pooling, 'corom.dtype': dtype, 'corom.max_length': String(maxLength) };
+  const metadata = { 'corom.task': kind, 'corom.pooling': pooling, 'corom.dtype': dtype, 'corom.max_length': String(maxLength) };
   const file = modelFileName(dtype);
   const dataFile = `${file}.data`;
   const serialized = options.externalData ? graph.serializeWithExternalData(metadata, dataFile) : { model: graph.serialize(metadata), data: undefined };
@@ -106,13 +118,14 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
   const previous = (await exists(metaPath)) ? ((await readJsonFile(metaPath)) as ConvertedMetadata) : undefined;
   const meta: ConvertedMetadata = {
     ...describe(config, maxLength, pooling),
+    task: kind,
     source: sourceStamp,
-    dtypes: { ...(previous?.pooling === pooling && previous.source === sourceStamp ? previous.dtypes : {}), [dtype]: { file, bytes, ...(serialized.data ? { externalData: dataFile } : {}) } },
+    dtypes: { ...(previous?.pooling === pooling && (previous.task ?? 'embedding') === kind && previous.source === sourceStamp ? previous.dtypes : {}), [dtype]: { file, bytes, ...(serialized.data ? { externalData: dataFile } : {}) } },
     // A re-converted artifact invalidates the memory measured for it.
     ...(previous?.edge && previous.edge.dtype !== dtype && previous.source === sourceStamp ? { edge: previous.edge } : {}),
   };
   await atomicWrite(metaPath, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
-  return { modelPath, bytes, dtype };
+  return { modelPath, bytes, dtype, kind };
 }
 
 function describe(config: BertConfig, maxLength: number, pooling: Pooling): Omit<ConvertedMetadata, 'dtypes'> {
@@ -143,6 +156,14 @@ export async function readConvertedMetadata(dir: string): Promise<ConvertedMetad
   if (meta?.format !== 1 || typeof meta.hidden !== 'number' || typeof meta.maxLength !== 'number') {
     throw new ModelFileError(path, 'not a corom.json this version understands');
   }
+  if (meta.task !== undefined && meta.task !== 'embedding' && meta.task !== 'rerank') {
+    throw new ModelFileError(path, `unknown task ${JSON.stringify(meta.task)} (this version knows "embedding" and "rerank")`);
+  }
   return meta;
+}
+
+/** The kind of a converted folder's model (folders from before rankers are embedding models). */
+export function convertedKind(meta: ConvertedMetadata): ModelKind {
+  return meta.task ?? 'embedding';
 }
 
