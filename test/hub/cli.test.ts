@@ -88,7 +88,7 @@ describe('corom models', () => {
     const empty = await corom(['models']);
     expect(empty.code).toBe(0);
     expect(empty.stdout).toMatch(/^corom-base\s+iic\/nlp_corom_sentence-embedding_chinese-base\s+embedding\s+zh\s+768\s+12\s+-$/m);
-    expect(empty.stdout).toMatch(/^corom-english-base\s+iic\/nlp_corom_sentence-embedding_english-base\s+en\s+768/m);
+    expect(empty.stdout).toMatch(/^corom-english-base\s+iic\/nlp_corom_sentence-embedding_english-base\s+embedding\s+en\s+768/m);
 
     hub = await startFakeHub({ models: { [BASE_ID]: fixtureRepo() } });
     expect((await corom(['fetch', '--hub', hub.url, '--dtype', 'int8,q4'])).code).toBe(0);
