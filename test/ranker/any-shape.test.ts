@@ -71,7 +71,7 @@ describe('a differently shaped ranker', () => {
           try {
             const ql = Array.from(await quantized.scorePairs(pairs));
             figures.push(`${dtype}: max |logit diff| ${Math.max(...ql.map((l, i) => Math.abs(l - ref[i]!))).toFixed(4)}, cosine ${cosine(ql, ref).toFixed(5)}`);
-            expect(cosine(ql, ref)).toBeGreaterThan(0.95);
+            expect(cosine(ql, ref)).toBeGreaterThan(dtype === 'int8' ? 0.99 : 0.9);
           } finally {
             await quantized.close();
           }
