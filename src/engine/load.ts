@@ -87,7 +87,9 @@ export async function loadRanker(options: LoadEngineOptions): Promise<Ranker> {
             optional({ limits: options.limits }),
             entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
           )
-        : await (await import('../runtime/ort-node.js')).createNativePairScorer(
+        : await (options.thread
+            ? (await import('../runtime/ort-node-thread.js')).createThreadedNativePairScorer
+            : (await import('../runtime/ort-node.js')).createNativePairScorer)(
             modelPath,
             info,
             optional({ threads: options.threads, device: options.device, limits: options.limits, warn: options.log }),

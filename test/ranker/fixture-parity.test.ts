@@ -78,3 +78,21 @@ describe.each<BackendName>(['node', 'wasm'])('tiny-ranker parity on the %s backe
     await expect(loadEngine({ model: dir, backend })).rejects.toThrow(/is a rerank model/);
   });
 });
+
+describe('tiny-ranker on the node backend in a worker thread (what a server uses)', () => {
+  it('gives the reference logits and closes cleanly', async () => {
+    const dir = await convertedRanker('fp32');
+    const ranker = await loadRanker({ model: dir, threads: 1, thread: true });
+    try {
+      expect(ranker.info).toMatchObject({ kind: 'rerank', backend: 'onnxruntime-node/cpu' });
+      const c = RANKER_CASES[4]!;
+      const [a, b] = await Promise.all([ranker.pipeline(c), ranker.rank(c.source_sentence[0]!, [])]);
+      a.logits.forEach((l, i) => expect(Math.abs(l - c.logits[i]!)).toBeLessThan(LOGIT_ABS_TOL));
+      a.scores.forEach((s, i) => expect(Math.abs(s - c.scores[i]!)).toBeLessThan(RANK_SCORE_ABS_TOL));
+      expect(b).toEqual({ scores: [], logits: [] });
+    } finally {
+      await ranker.close();
+    }
+    await expect(ranker.scorePairs(ranker.tokenizePairs('q', ['p']))).rejects.toThrow(/closed/);
+  });
+});
