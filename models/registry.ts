@@ -1,5 +1,6 @@
 /**
- * The public coROM sentence-embedding checkpoints on ModelScope that corom-edge knows by a short name.
+ * The public coROM checkpoints on ModelScope that corom-edge knows by a short name: sentence-embedding
+ * bi-encoders (kind `embedding`) and passage-ranking cross-encoders (kind `rerank`).
  *
  * Every hub id below appears in ModelScope's own pipeline test
  * (modelscope/modelscope, tests/pipelines/test_sentence_embedding.py), under the old `damo/`
@@ -11,7 +12,15 @@
  * models: "向量维度768", BERT-base). The tiny models' cards copy the base card's "768", which public
  * users of the tiny model contradict, so their sizes are left undefined here and read from the
  * downloaded config.json instead.
+ *
+ * The passage-ranking models (ModelScope task `text-ranking`, model BertForTextRanking: BERT with its
+ * pooler and a Linear(hidden, 1) classifier, pairs `[CLS] query [SEP] passage [SEP]`, max length
+ * 128) are the family issue 15 lists; `damo/nlp_rom_passage-ranking_chinese-base` and
+ * `damo/nlp_corom_passage-ranking_english-base` are the ids of ModelScope's own text-ranking
+ * pipeline test (tests/pipelines/test_text_ranking.py). Their sizes are read from config.json once
+ * fetched. Note the general Chinese ranker is a `rom` repository, not `corom`.
  */
+import type { ModelKind } from '../src/engine/types.js';
 
 export type ModelLanguage = 'zh' | 'en';
 export type ModelDomain = 'general' | 'ecommerce' | 'medical';
@@ -25,7 +34,9 @@ export interface KnownModel {
   aliases: readonly string[];
   language: ModelLanguage;
   domain: ModelDomain;
-  /** Output vector size; undefined when the model card does not state it reliably. */
+  /** `embedding` (sentence vectors) or `rerank` (a cross-encoder scoring query-passage pairs). */
+  kind: ModelKind;
+  /** Output vector size (embedding models); undefined when the model card does not state it reliably. */
   dimensions?: number;
   hidden?: number;
   layers?: number;
@@ -54,7 +65,23 @@ function corom(
     aliases: [`damo/${repo}`],
     language,
     domain,
+    kind: 'embedding',
     ...(size === 'base' ? { dimensions: 768, hidden: 768, layers: 12 } : {}),
+    maxLength: 128,
+    pooling: 'cls',
+    license: 'Apache-2.0',
+    description,
+  };
+}
+
+function ranker(name: string, repo: string, language: ModelLanguage, domain: ModelDomain, description: string): KnownModel {
+  return {
+    name,
+    hubId: `iic/${repo}`,
+    aliases: [`damo/${repo}`],
+    language,
+    domain,
+    kind: 'rerank',
     maxLength: 128,
     pooling: 'cls',
     license: 'Apache-2.0',
@@ -71,6 +98,12 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
   corom('corom-tiny-medical', 'chinese-tiny-medical', 'zh', 'medical', 'tiny', 'Chinese, medical domain, tiny'),
   corom('corom-english-base', 'english-base', 'en', 'general', 'base', 'English, general domain (MS MARCO), BERT-base'),
   corom('corom-english-tiny', 'english-tiny', 'en', 'general', 'tiny', 'English, general domain, tiny'),
+  ranker('rom-ranker-base', 'nlp_rom_passage-ranking_chinese-base', 'zh', 'general', 'Chinese passage ranking (cross-encoder), general domain, ROM base'),
+  ranker('corom-ranker-tiny', 'nlp_corom_passage-ranking_chinese-tiny', 'zh', 'general', 'Chinese passage ranking (cross-encoder), general domain, tiny'),
+  ranker('corom-ranker-english-base', 'nlp_corom_passage-ranking_english-base', 'en', 'general', 'English passage ranking (cross-encoder), MS MARCO, base'),
+  ranker('corom-ranker-base-ecom', 'nlp_corom_passage-ranking_chinese-base-ecom', 'zh', 'ecommerce', 'Chinese passage ranking (cross-encoder), e-commerce, base'),
+  ranker('corom-ranker-tiny-ecom', 'nlp_corom_passage-ranking_chinese-tiny-ecom', 'zh', 'ecommerce', 'Chinese passage ranking (cross-encoder), e-commerce, tiny'),
+  ranker('corom-ranker-base-medical', 'nlp_corom_passage-ranking_chinese-base-medical', 'zh', 'medical', 'Chinese passage ranking (cross-encoder), medical, base'),
 ];
 
 /** Looks a model up by short name or by hub id (canonical or alias), case-insensitively. */

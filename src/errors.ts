@@ -43,3 +43,20 @@ export class BackendUnavailableError extends CoromError {
     this.name = 'BackendUnavailableError';
   }
 }
+
+/**
+ * A model of the wrong kind for what was asked: embeddings from a cross-encoder ranker, or
+ * pair scores from an embedding model. Usage-class (exit 2): the model is fine, the request is not.
+ */
+export class ModelKindError extends UsageError {
+  constructor(
+    readonly model: string,
+    readonly kind: 'embedding' | 'rerank',
+    readonly wanted: 'embedding' | 'rerank',
+  ) {
+    super(
+      `${model} is ${kind === 'rerank' ? 'a rerank model (a cross-encoder: it scores query-passage pairs, use `corom rank`)' : 'an embedding model (it gives sentence vectors, use `corom embed` or `corom pipeline`)'}; this needs ${wanted === 'rerank' ? 'a rerank model' : 'an embedding model'}`,
+    );
+    this.name = 'ModelKindError';
+  }
+}

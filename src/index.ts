@@ -4,9 +4,12 @@
  * LangChain integrations are the `corom-edge/langchain` subpath.
  */
 export { Engine, pipelineOutput } from './engine/engine.js';
-export { loadEngine, type LoadEngineOptions } from './engine/load.js';
+export { loadEngine, loadModel, loadRanker, type LoadEngineOptions } from './engine/load.js';
+export { Ranker, sigmoid } from './engine/ranker.js';
 export { cosine, dot, normalized } from './engine/vectors.js';
 export { BACKENDS, DTYPES, type BackendName, type Dtype, type Embedder, type ModelInfo, type PipelineInput, type PipelineOutput, type Pooling } from './engine/types.js';
+export { MODEL_KINDS, type ModelKind, type PairScorer, type RankerInfo, type RankingInput, type RankingOutput, type TokenPair } from './engine/types.js';
+export { parseRankingInput } from './engine/pipeline-input.js';
 export { WordPieceTokenizer } from './tokenizer/wordpiece.js';
 export { loadTokenizer } from './tokenizer/load.js';
 export { convertCheckpoint, type ConvertOptions, type ConvertResult } from './store/convert.js';
@@ -33,4 +36,4 @@ export { fetchModel } from './hub/fetch-model.js';
 export { KNOWN_MODELS, findKnownModel } from '../models/registry.js';
 export { BM25Index } from './retrieval/bm25.js';
 export { reciprocalRankFusion } from './retrieval/fusion.js';
-export { CoromError, ModelFileError, UsageError } from './errors.js';
+export { CoromError, ModelFileError, ModelKindError, UsageError } from './errors.js';

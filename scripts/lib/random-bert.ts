@@ -54,7 +54,19 @@ function generator(seed: number): () => number {
 export async function writeRandomBert(
   dir: string,
   shape: RandomBertShape,
-  options: { vocabFile: string; seed?: number; std?: number; prefix?: string; extraTensors?: boolean },
+  options: {
+    vocabFile: string;
+    seed?: number;
+    std?: number;
+    prefix?: string;
+    extraTensors?: boolean;
+    /**
+     * A cross-encoder ranker: pooler + top-level `classifier.weight` [1, hidden] / `classifier.bias`,
+     * config.json `architectures` [architecture] (default BertForSequenceClassification) and
+     * `num_labels` 1. `classifier: false` leaves the classifier out (a broken ranking checkpoint).
+     */
+    ranking?: { architecture?: string; classifier?: boolean };
+  },
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   const rand = generator(options.seed ?? 1234);
@@ -86,7 +98,13 @@ export async function writeRandomBert(
       [`${p}.output.LayerNorm.bias`, [H], 'zeros'],
     );
   }
-  if (options.extraTensors) tensors.push(['pooler.dense.weight', [H, H], 'normal'], ['pooler.dense.bias', [H], 'normal']);
+  if (options.extraTensors || options.ranking) tensors.push(['pooler.dense.weight', [H, H], 'normal'], ['pooler.dense.bias', [H], 'normal']);
+  // Hugging Face and ModelScope keep the classifier outside the encoder's prefix.
+  const topLevel = new Set<string>();
+  if (options.ranking && options.ranking.classifier !== false) {
+    tensors.push(['classifier.weight', [1, H], 'normal'], ['classifier.bias', [1], 'normal']);
+    topLevel.add('classifier.weight').add('classifier.bias');
+  }
 
   const header: Record<string, unknown> = {};
   let offset = 0;
@@ -96,7 +114,7 @@ export async function writeRandomBert(
     const data = new Float32Array(n);
     if (init === 'ones') data.fill(1);
     else if (init === 'normal') for (let i = 0; i < n; i++) data[i] = rand() * std;
-    header[prefix + name] = { dtype: 'F32', shape: dims, data_offsets: [offset, offset + n * 4] };
+    header[topLevel.has(name) ? name : prefix + name] = { dtype: 'F32', shape: dims, data_offsets: [offset, offset + n * 4] };
     offset += n * 4;
     datas.push(data);
   }
@@ -116,7 +134,8 @@ export async function writeRandomBert(
     join(dir, 'config.json'),
     JSON.stringify(
       {
-        architectures: ['BertModel'],
+        architectures: [options.ranking ? (options.ranking.architecture ?? 'BertForSequenceClassification') : 'BertModel'],
+        ...(options.ranking ? { num_labels: 1 } : {}),
         model_type: 'bert',
         vocab_size: shape.vocabSize,
         hidden_size: H,

@@ -39,9 +39,53 @@ export interface BertWeights {
 
 const WORD_KEY = 'embeddings.word_embeddings.weight';
 
+/** The head of a text-ranking cross-encoder (ModelScope's BertForTextRanking, HF's BertForSequenceClassification, 1 label). */
+export interface RankingHead {
+  /** BertPooler: pooled = tanh(W h[CLS] + b), [hidden, hidden]. */
+  pooler: Linear;
+  /** Linear(hidden, 1): the relevance logit. */
+  classifier: Linear;
+}
+
 /** Only tensors under the encoder's prefix are worth reading from disk. */
 export function isEncoderTensor(name: string): boolean {
   return /(^|\.)(embeddings|encoder)\./.test(name) && !name.endsWith('position_ids');
+}
+
+/** What a cross-encoder needs from disk: the encoder, the pooler and the classifier. */
+export function isRankingTensor(name: string): boolean {
+  return isEncoderTensor(name) || /(^|\.)(pooler\.dense|classifier)\.(weight|bias)$/.test(name);
+}
+
+/**
+ * The pooler and classifier of a ranking checkpoint: `<prefix>pooler.dense.*` beside the encoder
+ * (`bert.` or none) and `classifier.*` at the top level (or under the encoder's prefix).
+ */
+export function extractRankingHead(state: StateDict, config: BertConfig, file: string): RankingHead {
+  const wordKey = [...state.keys()].find((k) => k === WORD_KEY || k.endsWith('.' + WORD_KEY));
+  const prefix = wordKey ? wordKey.slice(0, -WORD_KEY.length) : '';
+  const H = config.hiddenSize;
+  const get = (names: string[], shape: number[], why: string): Float32Tensor => {
+    const name = names.find((n) => state.has(n));
+    if (!name) throw new ModelFileError(file, `missing tensor ${names[0]} (${why})`);
+    const t = state.get(name)!;
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new ModelFileError(file, `tensor ${name} has shape [${t.shape}] but a ranking model with hidden_size ${H} needs [${shape}]`);
+    }
+    return t;
+  };
+  const classifierWhy = 'a text-ranking model needs its classifier Linear(hidden, 1)';
+  const poolerWhy = 'a text-ranking model scores tanh(W h[CLS] + b) with the BERT pooler';
+  return {
+    pooler: {
+      weight: get([`${prefix}pooler.dense.weight`], [H, H], poolerWhy),
+      bias: get([`${prefix}pooler.dense.bias`], [H], poolerWhy),
+    },
+    classifier: {
+      weight: get(['classifier.weight', `${prefix}classifier.weight`], [1, H], classifierWhy),
+      bias: get(['classifier.bias', `${prefix}classifier.bias`], [1], classifierWhy),
+    },
+  };
 }
 
 export function extractBertWeights(state: StateDict, config: BertConfig, file: string): BertWeights {

@@ -6,7 +6,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelFileError } from '../errors.js';
 import { parseBertConfig, type BertConfig } from './bert-config.js';
-import { extractBertWeights, isEncoderTensor, type BertWeights } from './bert-weights.js';
+import { extractBertWeights, extractRankingHead, isEncoderTensor, isRankingTensor, type BertWeights, type RankingHead } from './bert-weights.js';
+import type { ModelKind } from '../engine/types.js';
 import { readPytorchCheckpoint } from './pytorch.js';
 import { readSafetensors } from './safetensors.js';
 
@@ -45,17 +46,22 @@ export interface Checkpoint {
   config: BertConfig;
   weights: BertWeights;
   weightFile: string;
+  /** The pooler and classifier, read only when the checkpoint is read as a ranker. */
+  head?: RankingHead;
 }
 
-export async function readCheckpoint(dir: string): Promise<Checkpoint> {
+/** `kind` 'rerank' also reads (and requires) the pooler and classifier. */
+export async function readCheckpoint(dir: string, kind: ModelKind = 'embedding'): Promise<Checkpoint> {
   if (!(await exists(dir))) throw new ModelFileError(dir, 'model folder not found');
   const config = await readBertConfig(dir);
   for (const name of WEIGHT_FILES) {
     const file = join(dir, name);
     if (!(await exists(file))) continue;
     const bytes = new Uint8Array(await readFile(file));
-    const state = name.endsWith('.safetensors') ? readSafetensors(bytes, file, isEncoderTensor) : readPytorchCheckpoint(bytes, file, isEncoderTensor);
-    return { config, weights: extractBertWeights(state, config, file), weightFile: file };
+    const wanted = kind === 'rerank' ? isRankingTensor : isEncoderTensor;
+    const state = name.endsWith('.safetensors') ? readSafetensors(bytes, file, wanted) : readPytorchCheckpoint(bytes, file, wanted);
+    const weights = extractBertWeights(state, config, file);
+    return kind === 'rerank' ? { config, weights, weightFile: file, head: extractRankingHead(state, config, file) } : { config, weights, weightFile: file };
   }
   throw new ModelFileError(dir, `no weights found (expected ${WEIGHT_FILES.join(' or ')})`);
 }

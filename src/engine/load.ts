@@ -5,16 +5,19 @@
 import { createHash } from 'node:crypto';
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { detectModelKind } from '../checkpoint/model-kind.js';
 import { exists, WEIGHT_FILES } from '../checkpoint/read.js';
-import { CoromError, ModelFileError } from '../errors.js';
+import { CoromError, ModelFileError, ModelKindError } from '../errors.js';
 import { coromHome } from '../hub/paths.js';
+import { convertedKind } from '../store/metadata.js';
 import type { BucketLimits } from '../runtime/length-buckets.js';
 import { convertIfStale } from '../store/convert.js';
 import { readConvertedMetadata } from '../store/files.js';
 import { modelFileName, type ConvertedMetadata } from '../store/metadata.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { Engine } from './engine.js';
-import type { BackendName, Dtype, ModelInfo } from './types.js';
+import { Ranker } from './ranker.js';
+import type { BackendName, Dtype, ModelInfo, RankerInfo } from './types.js';
 
 export interface LoadEngineOptions {
   /** A converted folder or a raw checkpoint folder. */
@@ -43,15 +46,8 @@ export interface LoadEngineOptions {
 }
 
 export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
-  const dtype = options.dtype ?? 'fp32';
-  const backend = options.backend ?? 'node';
-  const source = resolve(options.model);
-  const { dir, meta } = await resolveConverted(source, dtype, options);
-  const entry = meta.dtypes[dtype];
-  const modelPath = join(dir, entry?.file ?? modelFileName(dtype));
-  if (!(await exists(modelPath))) throw new ModelFileError(modelPath, `file not found (convert with: corom convert ${source} ${dir} --dtype ${dtype})`);
-  const tokenizer = await loadTokenizer(dir);
-  const maxLength = Math.min(options.maxLength ?? meta.maxLength, meta.maxPositions);
+  const { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind, dtype, backend } = await openConverted(options);
+  if (kind !== 'embedding') throw new ModelKindError(source, kind, 'embedding');
   const info: Omit<ModelInfo, 'backend'> = {
     id: options.id ?? basename(source),
     dimensions: meta.hidden,
@@ -60,9 +56,6 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
     dtype,
     vocabSize: meta.vocabSize,
   };
-  if (tokenizer.vocabSize > meta.vocabSize) {
-    throw new ModelFileError(join(dir, 'vocab.txt'), `has ${tokenizer.vocabSize} tokens but the model's embedding table has ${meta.vocabSize} rows`);
-  }
   try {
     const embedder =
       backend === 'wasm'
@@ -81,10 +74,64 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
           );
     return new Engine(tokenizer, embedder);
   } catch (err) {
-    // ModelFileError, and DeviceUnavailableError (--require-device), say what is wrong themselves.
-    if (err instanceof CoromError) throw err;
-    throw new ModelFileError(modelPath, `onnxruntime cannot load it (${firstLine(err)}); the file is corrupt or truncated -- convert it again`);
+    throw loadFailure(err, modelPath);
   }
+}
+
+/** A cross-encoder ranker from a converted or raw ranking checkpoint folder (same options as loadEngine). */
+export async function loadRanker(options: LoadEngineOptions): Promise<Ranker> {
+  const { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind, dtype, backend } = await openConverted(options);
+  if (kind !== 'rerank') throw new ModelKindError(source, kind, 'rerank');
+  const info: Omit<RankerInfo, 'backend'> = { id: options.id ?? basename(source), kind: 'rerank', hidden: meta.hidden, maxLength, dtype, vocabSize: meta.vocabSize };
+  try {
+    const scorer =
+      backend === 'wasm'
+        ? await (await import('../runtime/ort-web.js')).createWasmPairScorer(
+            new Uint8Array(await readFile(modelPath)),
+            info,
+            optional({ limits: options.limits }),
+            entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
+          )
+        : await (options.thread
+            ? (await import('../runtime/ort-node-thread.js')).createThreadedNativePairScorer
+            : (await import('../runtime/ort-node.js')).createNativePairScorer)(
+            modelPath,
+            info,
+            optional({ threads: options.threads, device: options.device, requireDevice: options.requireDevice, limits: options.limits, warn: options.log }),
+          );
+    return new Ranker(tokenizer, scorer);
+  } catch (err) {
+    throw loadFailure(err, modelPath);
+  }
+}
+
+/** Whichever the folder holds: an Engine for an embedding model, a Ranker for a rerank model. */
+export async function loadModel(options: LoadEngineOptions): Promise<Engine | Ranker> {
+  const { meta } = await resolveConverted(resolve(options.model), options.dtype ?? 'fp32', options);
+  return convertedKind(meta) === 'rerank' ? loadRanker(options) : loadEngine(options);
+}
+
+/** The converted folder, its metadata and tokenizer, checked against each other. */
+async function openConverted(options: LoadEngineOptions) {
+  const dtype = options.dtype ?? 'fp32';
+  const backend = options.backend ?? 'node';
+  const source = resolve(options.model);
+  const { dir, meta } = await resolveConverted(source, dtype, options);
+  const entry = meta.dtypes[dtype];
+  const modelPath = join(dir, entry?.file ?? modelFileName(dtype));
+  if (!(await exists(modelPath))) throw new ModelFileError(modelPath, `file not found (convert with: corom convert ${source} ${dir} --dtype ${dtype})`);
+  const tokenizer = await loadTokenizer(dir);
+  const maxLength = Math.min(options.maxLength ?? meta.maxLength, meta.maxPositions);
+  if (tokenizer.vocabSize > meta.vocabSize) {
+    throw new ModelFileError(join(dir, 'vocab.txt'), `has ${tokenizer.vocabSize} tokens but the model's embedding table has ${meta.vocabSize} rows`);
+  }
+  return { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind: convertedKind(meta), dtype, backend };
+}
+
+function loadFailure(err: unknown, modelPath: string): Error {
+  // ModelFileError, and DeviceUnavailableError (--require-device), say what is wrong themselves.
+  if (err instanceof CoromError) return err;
+  return new ModelFileError(modelPath, `onnxruntime cannot load it (${firstLine(err)}); the file is corrupt or truncated -- convert it again`);
 }
 
 function optional<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

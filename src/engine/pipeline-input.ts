@@ -2,7 +2,7 @@
  * Validates the ModelScope pipeline input. ModelScope accepts a string or a list for each key;
  * both are normalized to lists. Shared by the CLI and the HTTP route.
  */
-import type { PipelineInput } from './types.js';
+import type { PipelineInput, RankingInput } from './types.js';
 
 export function parsePipelineInput(raw: unknown, fail: (message: string) => Error): PipelineInput {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail('expected an object {"source_sentence": [...], "sentences_to_compare": [...]}');
@@ -21,4 +21,16 @@ export function parsePipelineInput(raw: unknown, fail: (message: string) => Erro
   if (source.length === 0) throw fail('"source_sentence" must not be empty');
   const compare = list('sentences_to_compare', false);
   return compare ? { source_sentence: source, sentences_to_compare: compare } : { source_sentence: source };
+}
+
+/**
+ * Validates the text-ranking pipeline input `{"source_sentence": [query], "sentences_to_compare":
+ * [...]}`: exactly one query (a string or a one-item list) and a list (or one string) of passages.
+ */
+export function parseRankingInput(raw: unknown, fail: (message: string) => Error): RankingInput {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw fail('expected an object {"source_sentence": [query], "sentences_to_compare": [...]}');
+  const input = parsePipelineInput(raw, fail);
+  if (input.source_sentence.length !== 1) throw fail(`"source_sentence" must hold exactly one query for text ranking, got ${input.source_sentence.length}`);
+  if (input.sentences_to_compare === undefined) throw fail('"sentences_to_compare" is required for text ranking');
+  return { source_sentence: input.source_sentence, sentences_to_compare: input.sentences_to_compare };
 }

@@ -12,6 +12,14 @@ export const DTYPES: readonly Dtype[] = ['fp32', 'int8', 'q4'];
 export type BackendName = 'node' | 'wasm';
 export const BACKENDS: readonly BackendName[] = ['node', 'wasm'];
 
+/**
+ * What a model does: `embedding` (a bi-encoder giving sentence vectors) or `rerank` (a
+ * cross-encoder giving one relevance logit per (query, passage) pair). Written to corom.json as
+ * `task`; a folder converted before rankers existed is an embedding model.
+ */
+export type ModelKind = 'embedding' | 'rerank';
+export const MODEL_KINDS: readonly ModelKind[] = ['embedding', 'rerank'];
+
 /** How the encoder's last hidden layer becomes one vector. coROM uses the raw [CLS] row. */
 export type Pooling = 'cls' | 'mean';
 
@@ -50,4 +58,39 @@ export interface PipelineInput {
 export interface PipelineOutput {
   text_embedding: number[][];
   scores: number[];
+}
+
+/** What a loaded ranker is (the same description as an embedder; its output is one logit per pair). */
+export interface RankerInfo extends Omit<ModelInfo, 'dimensions' | 'pooling'> {
+  kind: 'rerank';
+  /** Hidden size of the encoder. */
+  hidden: number;
+}
+
+/** One tokenized (query, passage) pair: `[CLS] q [SEP] p [SEP]` ids and type ids (0 then 1), same length. */
+export interface TokenPair {
+  ids: Int32Array;
+  typeIds: Int32Array;
+}
+
+/**
+ * A backend that turns tokenized pairs into relevance logits (before the sigmoid), in input order.
+ * Inputs are complete, already truncated.
+ */
+export interface PairScorer {
+  readonly info: RankerInfo;
+  scoreTokens(pairs: readonly TokenPair[]): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+/** ModelScope's text-ranking pipeline input (`damo/nlp_corom_passage-ranking_*`). */
+export interface RankingInput {
+  source_sentence: string[];
+  sentences_to_compare: string[];
+}
+
+/** `scores` = sigmoid(logit) per passage, in input order (the pipeline's output); `logits` the raw values. */
+export interface RankingOutput {
+  scores: number[];
+  logits: number[];
 }

@@ -11,7 +11,7 @@
  * dtype only changes which MatMul is emitted (MatMul, DynamicQuantizeMatMul or MatMulNBits).
  */
 import type { BertConfig } from '../checkpoint/bert-config.js';
-import type { BertWeights, Linear } from '../checkpoint/bert-weights.js';
+import type { BertWeights, Linear, RankingHead } from '../checkpoint/bert-weights.js';
 import type { Dtype, Pooling } from '../engine/types.js';
 import { quantizeColumnsInt8, quantizeRowsInt8 } from '../quantize/int8.js';
 import { quantizeMatMulNBits } from '../quantize/q4.js';
@@ -31,10 +31,16 @@ export interface BertGraphOptions {
   int8MaxLevel?: number;
   /** Also expose `last_hidden_state` [batch, seq, hidden] (what Hugging Face tooling expects). */
   exposeHiddenState?: boolean;
+  /**
+   * A cross-encoder's head: the graph then ends in the pooler (tanh(W h[CLS] + b)) and the
+   * classifier, with output `logits` [batch] instead of the sentence embedding (`pooling` unused).
+   */
+  rankingHead?: RankingHead;
 }
 
 export const OUTPUT_EMBEDDING = 'sentence_embedding';
 export const OUTPUT_HIDDEN = 'last_hidden_state';
+export const OUTPUT_LOGITS = 'logits';
 
 /** PyTorch Linear weight [out, in] -> MatMul B operand [in, out]. */
 function transposed(weights: Float32Array, out: number, inp: number): Float32Array {
@@ -172,6 +178,27 @@ export function buildBertGraph(config: BertConfig, weights: BertWeights, options
       { epsilon: eps },
     )[0]!;
   });
+
+  if (options.rankingHead) {
+    const head = options.rankingHead;
+    const cls = g.node('Gather', [hidden, g.scalarInt64('cls_index', 0)], 'cls', { axis: 1 })[0]!;
+    // The pooler's projection is quantized like every encoder MatMul; the classifier (hidden x 1)
+    // stays fp32: it is a few hundred bytes and the last rounding before the score.
+    const pooledLinear = linear(cls, head.pooler, 'pooler');
+    const pooledBiased = g.node('Add', [pooledLinear, vector('pooler.bias', head.pooler.bias.data)], 'pooler.biased')[0]!;
+    const pooledTanh = g.node('Tanh', [pooledBiased], 'pooled')[0]!;
+    const classifierW = g.initializer('classifier.weight', TensorType.FLOAT, [H, 1], Float32Array.from(head.classifier.weight.data));
+    const scored = g.node('MatMul', [pooledTanh, classifierW], 'classifier.out')[0]!;
+    const biased = g.node('Add', [scored, vector('classifier.bias', head.classifier.bias.data)], 'classifier.biased')[0]!;
+    const logits = g.node('Reshape', [biased, g.int64s('logits_shape', [-1])], 'logits_flat')[0]!;
+    g.rename(logits, OUTPUT_LOGITS);
+    g.output(OUTPUT_LOGITS, TensorType.FLOAT, ['batch']);
+    if (options.exposeHiddenState === true) {
+      g.node('Identity', [hidden], OUTPUT_HIDDEN);
+      g.output(OUTPUT_HIDDEN, TensorType.FLOAT, ['batch', 'sequence', H]);
+    }
+    return g;
+  }
 
   let pooled: string;
   if (options.pooling === 'cls') {

@@ -40,20 +40,29 @@ export function lengthBuckets(lengths: readonly number[], limits: Readonly<Bucke
   return buckets;
 }
 
-/** Flat, zero-padded int64 tensors for one sub-batch: ids, attention mask, token type ids. */
-export function padBatch(sequences: readonly Int32Array[]): { ids: BigInt64Array; mask: BigInt64Array; types: BigInt64Array; rows: number; width: number } {
+/**
+ * Flat, zero-padded int64 tensors for one sub-batch: ids, attention mask, token type ids (all 0
+ * for single texts; `typeIds[r]` for row r when given, as a cross-encoder's pairs need).
+ */
+export function padBatch(
+  sequences: readonly Int32Array[],
+  typeIds?: readonly Int32Array[],
+): { ids: BigInt64Array; mask: BigInt64Array; types: BigInt64Array; rows: number; width: number } {
   const rows = sequences.length;
   let width = 0;
   for (const s of sequences) if (s.length > width) width = s.length;
   const ids = new BigInt64Array(rows * width);
   const mask = new BigInt64Array(rows * width);
+  const types = new BigInt64Array(rows * width);
   for (let r = 0; r < rows; r++) {
     const s = sequences[r]!;
+    const t = typeIds?.[r];
     const base = r * width;
     for (let j = 0; j < s.length; j++) {
       ids[base + j] = BigInt(s[j]!);
       mask[base + j] = 1n;
+      if (t !== undefined && t[j] !== 0) types[base + j] = BigInt(t[j]!);
     }
   }
-  return { ids, mask, types: new BigInt64Array(rows * width), rows, width };
+  return { ids, mask, types, rows, width };
 }

@@ -15,24 +15,26 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Embedder, ModelInfo } from '../engine/types.js';
+import type { Embedder, ModelInfo, PairScorer, RankerInfo, TokenPair } from '../engine/types.js';
 import type { NativeSessionOptions } from './ort-node.js';
 import { DeviceUnavailableError } from './ort-node-providers.js';
 
-/** workerData of the worker. */
-export interface ThreadSetup {
-  modelPath: string;
-  info: Omit<ModelInfo, 'backend'>;
-  options: Omit<NativeSessionOptions, 'warn'>;
-}
+/** workerData of the worker: which model kind to open (an embedder, or a ranker's pair scorer). */
+export type ThreadSetup =
+  | { kind: 'embedding'; modelPath: string; info: Omit<ModelInfo, 'backend'>; options: Omit<NativeSessionOptions, 'warn'> }
+  | { kind: 'rerank'; modelPath: string; info: Omit<RankerInfo, 'backend'>; options: Omit<NativeSessionOptions, 'warn'> };
 
-export type ThreadRequest = { type: 'embed'; id: number; sequences: readonly Int32Array[] } | { type: 'close' };
+export type ThreadRequest =
+  | { type: 'embed'; id: number; sequences: readonly Int32Array[] }
+  | { type: 'score'; id: number; pairs: readonly TokenPair[] }
+  | { type: 'close' };
 
 export type ThreadResponse =
   | { type: 'ready'; backend: string }
   | { type: 'load-error'; message: string; deviceUnavailable?: boolean }
   | { type: 'warn'; line: string }
   | { type: 'result'; id: number; vectors: Float32Array[] }
+  | { type: 'scores'; id: number; logits: Float32Array }
   | { type: 'error'; id: number; message: string }
   | { type: 'closed' };
 
@@ -48,23 +50,22 @@ import(workerData.tsxApi).then((tsx) => { tsx.register(); return import(workerDa
   return new Worker(bootstrap, { eval: true, workerData: { ...setup, tsxApi, entry: new URL('./ort-node-worker.ts', import.meta.url).href } });
 }
 
-class ThreadedEmbedder implements Embedder {
+/** The caller's side of one inference thread: numbered requests, answered in order. */
+class InferenceThread {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve(vectors: Float32Array[]): void; reject(error: Error): void }>();
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
 
-  constructor(
-    readonly info: ModelInfo,
-    private readonly worker: Worker,
-  ) {
+  constructor(private readonly worker: Worker) {
     worker.on('message', (message: ThreadResponse) => {
-      if (message.type !== 'result' && message.type !== 'error') return;
+      if (message.type !== 'result' && message.type !== 'scores' && message.type !== 'error') return;
       const request = this.pending.get(message.id);
       if (!request) return;
       this.pending.delete(message.id);
       if (this.pending.size === 0) worker.unref();
       if (message.type === 'result') request.resolve(message.vectors);
+      else if (message.type === 'scores') request.resolve(message.logits);
       else request.reject(new Error(message.message));
     });
     const fail = (error: Error): void => {
@@ -77,15 +78,14 @@ class ThreadedEmbedder implements Embedder {
     worker.unref();
   }
 
-  embedTokens(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
-    if (this.closing) return Promise.reject(new Error('embedder is closed'));
+  request<T>(make: (id: number) => ThreadRequest, what: string): Promise<T> {
+    if (this.closing) return Promise.reject(new Error(`${what} is closed`));
     if (this.failure) return Promise.reject(this.failure);
-    if (inputs.length === 0) return Promise.resolve([]);
     const id = this.nextId++;
-    return new Promise<Float32Array[]>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.worker.ref();
-      this.worker.postMessage({ type: 'embed', id, sequences: inputs } satisfies ThreadRequest);
+      this.worker.postMessage(make(id));
     });
   }
 
@@ -105,10 +105,54 @@ class ThreadedEmbedder implements Embedder {
   }
 }
 
+class ThreadedEmbedder implements Embedder {
+  constructor(
+    readonly info: ModelInfo,
+    private readonly thread: InferenceThread,
+  ) {}
+
+  embedTokens(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
+    if (inputs.length === 0) return Promise.resolve([]);
+    return this.thread.request<Float32Array[]>((id) => ({ type: 'embed', id, sequences: inputs }), 'embedder');
+  }
+
+  close(): Promise<void> {
+    return this.thread.close();
+  }
+}
+
+class ThreadedPairScorer implements PairScorer {
+  constructor(
+    readonly info: RankerInfo,
+    private readonly thread: InferenceThread,
+  ) {}
+
+  scoreTokens(pairs: readonly TokenPair[]): Promise<Float32Array> {
+    if (pairs.length === 0) return Promise.resolve(new Float32Array(0));
+    return this.thread.request<Float32Array>((id) => ({ type: 'score', id, pairs }), 'ranker');
+  }
+
+  close(): Promise<void> {
+    return this.thread.close();
+  }
+}
+
 /** Same contract as createNativeEmbedder (./ort-node.ts), computed off the caller's thread. */
 export async function createThreadedNativeEmbedder(modelPath: string, info: Omit<ModelInfo, 'backend'>, options: NativeSessionOptions = {}): Promise<Embedder> {
   const { warn, ...sessionOptions } = options;
-  const worker = startWorker({ modelPath, info, options: sessionOptions });
+  const { worker, backend } = await startReady({ kind: 'embedding', modelPath, info, options: sessionOptions }, warn);
+  return new ThreadedEmbedder({ ...info, backend }, new InferenceThread(worker));
+}
+
+/** Same contract as createNativePairScorer (./ort-node.ts), computed off the caller's thread. */
+export async function createThreadedNativePairScorer(modelPath: string, info: Omit<RankerInfo, 'backend'>, options: NativeSessionOptions = {}): Promise<PairScorer> {
+  const { warn, ...sessionOptions } = options;
+  const { worker, backend } = await startReady({ kind: 'rerank', modelPath, info, options: sessionOptions }, warn);
+  return new ThreadedPairScorer({ ...info, backend }, new InferenceThread(worker));
+}
+
+async function startReady(setup: ThreadSetup, warn: ((line: string) => void) | undefined): Promise<{ worker: Worker; backend: string }> {
+  const worker = startWorker(setup);
   const backend = await new Promise<string>((resolve, reject) => {
     const onMessage = (message: ThreadResponse): void => {
       if (message.type === 'warn') warn?.(message.line);
@@ -129,5 +173,5 @@ export async function createThreadedNativeEmbedder(modelPath: string, info: Omit
     throw err;
   });
   worker.on('message', (message: ThreadResponse) => message.type === 'warn' && warn?.(message.line));
-  return new ThreadedEmbedder({ ...info, backend }, worker);
+  return { worker, backend };
 }

@@ -3,8 +3,9 @@
  */
 import * as ort from 'onnxruntime-node';
 import { availableParallelism } from 'node:os';
-import type { Embedder, ModelInfo } from '../engine/types.js';
+import type { Embedder, ModelInfo, PairScorer, RankerInfo } from '../engine/types.js';
 import { OrtEmbedder } from './ort-embedder.js';
+import { OrtPairScorer } from './ort-pair-scorer.js';
 import type { BucketLimits } from './length-buckets.js';
 import { cudaMissingPieces, cudaUnavailableReason, DeviceUnavailableError, SETUP_CUDA_COMMAND, type Device } from './ort-node-providers.js';
 
@@ -21,6 +22,18 @@ export interface NativeSessionOptions {
 }
 
 export async function createNativeEmbedder(modelPath: string, info: Omit<ModelInfo, 'backend'>, options: NativeSessionOptions = {}): Promise<Embedder> {
+  const { session, backend } = await createNativeSession(modelPath, options);
+  return new OrtEmbedder({ ...info, backend }, session, ort.Tensor, options.limits);
+}
+
+/** A cross-encoder (output `logits`) on onnxruntime-node, on the calling thread. */
+export async function createNativePairScorer(modelPath: string, info: Omit<RankerInfo, 'backend'>, options: NativeSessionOptions = {}): Promise<PairScorer> {
+  const { session, backend } = await createNativeSession(modelPath, options);
+  return new OrtPairScorer({ ...info, backend }, session, ort.Tensor, options.limits);
+}
+
+/** The session both model kinds run on, and its backend label. */
+export async function createNativeSession(modelPath: string, options: NativeSessionOptions = {}): Promise<{ session: ort.InferenceSession; backend: string }> {
   const threads = options.threads ?? availableParallelism();
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
@@ -49,5 +62,5 @@ export async function createNativeEmbedder(modelPath: string, info: Omit<ModelIn
     }
   }
   session ??= await ort.InferenceSession.create(modelPath, { ...base, executionProviders: ['cpu'] });
-  return new OrtEmbedder({ ...info, backend }, session, ort.Tensor, options.limits);
+  return { session, backend };
 }

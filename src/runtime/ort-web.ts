@@ -4,8 +4,9 @@
  * edge path is tested on every run.
  */
 import * as ort from 'onnxruntime-web';
-import type { Embedder, ModelInfo } from '../engine/types.js';
+import type { Embedder, ModelInfo, PairScorer, RankerInfo } from '../engine/types.js';
 import { OrtEmbedder } from './ort-embedder.js';
+import { OrtPairScorer } from './ort-pair-scorer.js';
 import type { BucketLimits } from './length-buckets.js';
 
 export interface WasmSessionOptions {
@@ -40,12 +41,30 @@ export async function createWasmEmbedder(
   options: WasmSessionOptions = {},
   externalData: ExternalDataFile[] = [],
 ): Promise<Embedder> {
+  const session = await createWasmSession(model, options, externalData);
+  return new OrtEmbedder({ ...info, backend: WASM_BACKEND }, session, ort.Tensor, options.limits);
+}
+
+/** A cross-encoder (output `logits`) on onnxruntime-web. */
+export async function createWasmPairScorer(
+  model: Uint8Array,
+  info: Omit<RankerInfo, 'backend'>,
+  options: WasmSessionOptions = {},
+  externalData: ExternalDataFile[] = [],
+): Promise<PairScorer> {
+  const session = await createWasmSession(model, options, externalData);
+  return new OrtPairScorer({ ...info, backend: WASM_BACKEND }, session, ort.Tensor, options.limits);
+}
+
+const WASM_BACKEND = 'onnxruntime-web/wasm';
+
+/** The session both model kinds run on. */
+export async function createWasmSession(model: Uint8Array, options: WasmSessionOptions = {}, externalData: ExternalDataFile[] = []): Promise<ort.InferenceSession> {
   configureWasmRuntime();
-  const session = await ort.InferenceSession.create(model, {
+  return ort.InferenceSession.create(model, {
     executionProviders: ['wasm'],
     graphOptimizationLevel: 'all',
     ...(options.lowMemory ? { enableCpuMemArena: false, enableMemPattern: false } : {}),
     ...(externalData.length ? { externalData } : {}),
   });
-  return new OrtEmbedder({ ...info, backend: 'onnxruntime-web/wasm' }, session, ort.Tensor, options.limits);
 }

@@ -7,15 +7,18 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BertConfig } from '../checkpoint/bert-config.js';
 import { exists, readCheckpoint, WEIGHT_FILES } from '../checkpoint/read.js';
-import type { Dtype, Pooling } from '../engine/types.js';
+import type { Dtype, ModelKind, Pooling } from '../engine/types.js';
+import { detectModelKind } from '../checkpoint/model-kind.js';
 import { ModelFileError } from '../errors.js';
 import { buildBertGraph } from '../onnx/bert-graph.js';
 import { atomicWrite, readConvertedMetadata, writeConvertedMetadata } from './files.js';
-import { DEFAULT_MAX_LENGTH, externalDataFileName, modelFileName, type ConvertedMetadata } from './metadata.js';
+import { convertedKind, DEFAULT_MAX_LENGTH, externalDataFileName, modelFileName, type ConvertedMetadata } from './metadata.js';
 import { checkWeights, stampWeights } from './stamp.js';
 
 export interface ConvertOptions {
   dtype?: Dtype;
+  /** What the checkpoint is; default: detected from config.json / configuration.json (see checkpoint/model-kind.ts). */
+  kind?: ModelKind;
   pooling?: Pooling;
   /** Longest input in tokens; default 128 (the ModelScope pipeline's), capped at the model's positions. */
   maxLength?: number;
@@ -39,6 +42,7 @@ export interface ConvertResult {
   modelPath: string;
   bytes: number;
   dtype: Dtype;
+  kind: ModelKind;
 }
 
 const COPIED_FILES = ['vocab.txt', 'config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'configuration.json'];
@@ -51,7 +55,8 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
   const dtype = options.dtype ?? 'fp32';
   const pooling = options.pooling ?? 'cls';
   if (!(await exists(join(srcDir, 'vocab.txt')))) throw new ModelFileError(join(srcDir, 'vocab.txt'), 'file not found');
-  const { config, weights, weightFile } = await readCheckpoint(srcDir);
+  const kind = options.kind ?? (await detectModelKind(srcDir));
+  const { config, weights, weightFile, head } = await readCheckpoint(srcDir, kind);
   const stamp = await stampWeights(weightFile);
   const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, config.maxPositions);
 
@@ -60,9 +65,10 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
     pooling,
     ...(options.int8MaxLevel !== undefined ? { int8MaxLevel: options.int8MaxLevel } : {}),
     ...(options.q4BlockSize !== undefined ? { q4BlockSize: options.q4BlockSize } : {}),
-    exposeHiddenState: options.hiddenStateOutput ?? dtype !== 'q4',
+    exposeHiddenState: options.hiddenStateOutput ?? (dtype !== 'q4' && kind === 'embedding'),
+    ...(head ? { rankingHead: head } : {}),
   });
-  const metadata = { 'corom.pooling': pooling, 'corom.dtype': dtype, 'corom.max_length': String(maxLength) };
+  const metadata = { 'corom.task': kind, 'corom.pooling': pooling, 'corom.dtype': dtype, 'corom.max_length': String(maxLength) };
   const file = modelFileName(dtype);
   const dataFile = externalDataFileName(dtype);
   const serialized = options.externalData ? graph.serializeWithExternalData(metadata, dataFile) : { model: graph.serialize(metadata), data: undefined };
@@ -81,9 +87,10 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
   }
   const previous = await readConvertedMetadata(outDir).catch(() => undefined);
   // Other dtypes already in the folder stay listed only when they came from the same weights.
-  const sameWeights = previous?.pooling === pooling && previous.weights?.sha256 === stamp.sha256;
+  const sameWeights = previous?.pooling === pooling && convertedKind(previous) === kind && previous.weights?.sha256 === stamp.sha256;
   const meta: ConvertedMetadata = {
     ...describe(config, maxLength, pooling),
+    task: kind,
     source,
     weights: stamp,
     dtypes: { ...(sameWeights ? previous.dtypes : {}), [dtype]: { file, bytes, ...(serialized.data ? { externalData: dataFile } : {}) } },
@@ -91,7 +98,7 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
     ...(sameWeights && previous.edge && previous.edge.dtype !== dtype ? { edge: previous.edge } : {}),
   };
   await writeConvertedMetadata(outDir, meta);
-  return { modelPath, bytes, dtype };
+  return { modelPath, bytes, dtype, kind };
 }
 
 function describe(config: BertConfig, maxLength: number, pooling: Pooling): Omit<ConvertedMetadata, 'dtypes'> {
@@ -142,6 +149,8 @@ export async function convertIfStale(srcDir: string, outDir: string, options: Co
   const present =
     entry !== undefined &&
     (options.pooling === undefined || current!.pooling === options.pooling) &&
+    // A folder converted before rankers existed has no task: stale if the checkpoint is a ranker.
+    convertedKind(current!) === (options.kind ?? (await detectModelKind(srcDir))) &&
     (await exists(join(outDir, entry.file))) &&
     (entry.externalData === undefined || (await exists(join(outDir, entry.externalData))));
   if (current && present) {

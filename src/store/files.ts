@@ -29,6 +29,9 @@ export async function readConvertedMetadata(dir: string): Promise<ConvertedMetad
   if (!(await exists(path))) return undefined;
   const meta = await readJsonFile(path);
   if (!looksLikeConvertedMetadata(meta)) throw new ModelFileError(path, 'not a corom.json this version understands');
+  if (meta.task !== undefined && meta.task !== 'embedding' && meta.task !== 'rerank') {
+    throw new ModelFileError(path, `unknown task ${JSON.stringify(meta.task)} (this version knows "embedding" and "rerank")`);
+  }
   return meta;
 }
 

@@ -3,7 +3,7 @@
  * types and names (no node:fs), so the Worker, which reads the same folder out of R2, imports it
  * too. Reading and writing live in ./files.ts, conversion in ./convert.ts.
  */
-import type { Dtype, Pooling } from '../engine/types.js';
+import type { Dtype, ModelKind, Pooling } from '../engine/types.js';
 
 export const METADATA_FILE = 'corom.json';
 /** Longest input in tokens when a conversion is not told otherwise: the ModelScope pipeline's. */
@@ -41,6 +41,12 @@ export interface ConvertedMetadata {
   maxPositions: number;
   maxLength: number;
   pooling: Pooling;
+  /**
+   * The model's kind: `embedding` (output `sentence_embedding`) or `rerank` (output `logits`
+   * [batch], a cross-encoder over `[CLS] query [SEP] passage [SEP]` with real token type ids).
+   * Absent in folders converted before rankers existed: those are embedding models.
+   */
+  task?: ModelKind;
   /** Where the weights came from, for people: a hub id@revision or the checkpoint folder. */
   source?: string;
   /** The weights the dtypes below were converted from; absent in folders written before it existed. */
@@ -58,4 +64,9 @@ export interface ConvertedMetadata {
 export function looksLikeConvertedMetadata(value: unknown): value is ConvertedMetadata {
   const meta = value as Partial<ConvertedMetadata> | null;
   return typeof meta === 'object' && meta !== null && meta.format === 1 && typeof meta.hidden === 'number' && typeof meta.maxLength === 'number';
+}
+
+/** The kind of a converted folder's model (folders from before rankers are embedding models). */
+export function convertedKind(meta: ConvertedMetadata): ModelKind {
+  return meta.task ?? 'embedding';
 }

@@ -170,6 +170,37 @@ export class WordPieceTokenizer {
     return ids;
   }
 
+  /**
+   * Ids and token type ids of a (query, passage) pair, `[CLS] query [SEP] passage [SEP]`, as Hugging
+   * Face's fast tokenizer gives them with `truncation=True` ("longest_first") at `maxLength`:
+   * with B = maxLength - 3 pieces to share, a side no longer than B/2 keeps all its pieces and the
+   * other gets the rest; when both are longer, the shorter side (the query on a tie) keeps
+   * floor(B/2) and the other ceil(B/2). Type ids are 0 through the first [SEP], 1 after.
+   * An empty side contributes no pieces (an empty passage gives `[CLS] query [SEP] [SEP]`, as HF does).
+   */
+  encodePair(query: string, passage: string, maxLength: number = DEFAULT_MAX_LENGTH): EncodedPair {
+    checkText(query);
+    checkText(passage);
+    if (!Number.isInteger(maxLength) || maxLength < 3) {
+      throw new UsageError(`maxLength must be an integer >= 3 for a pair (room for [CLS] and two [SEP]), got ${maxLength}`);
+    }
+    // Both sides in full: which side is longer decides the split, even past the budget.
+    const queryCount = this.run(query, Number.MAX_SAFE_INTEGER);
+    const queryPieces = this.pieces.slice(0, queryCount);
+    const passageCount = this.run(passage, Number.MAX_SAFE_INTEGER);
+    const [keepQuery, keepPassage] = longestFirst(queryCount, passageCount, maxLength - 3);
+    const length = keepQuery + keepPassage + 3;
+    const ids = new Int32Array(length);
+    const typeIds = new Int32Array(length);
+    ids[0] = this.clsId;
+    ids.set(queryPieces.subarray(0, keepQuery), 1);
+    ids[keepQuery + 1] = this.sepId;
+    ids.set(this.pieces.subarray(0, keepPassage), keepQuery + 2);
+    ids[length - 1] = this.sepId;
+    typeIds.fill(1, keepQuery + 2);
+    return { ids, typeIds };
+  }
+
   /** `encode` for each text. */
   encodeBatch(texts: readonly string[], maxLength: number = DEFAULT_MAX_LENGTH): Int32Array[] {
     checkMaxLength(maxLength);
@@ -351,6 +382,32 @@ export class WordPieceTokenizer {
       root = CONTINUATION_ROOT;
     }
   }
+}
+
+/** A tokenized (query, passage) pair: ids and token type ids of the same length. */
+export interface EncodedPair {
+  ids: Int32Array;
+  typeIds: Int32Array;
+}
+
+/**
+ * How many pieces of each side a pair keeps within `budget` pieces: the `tokenizers` crate's
+ * TruncationStrategy::LongestFirst for a pair (truncate_encodings in its utils/truncation.rs).
+ */
+export function longestFirst(first: number, second: number, budget: number): [number, number] {
+  if (first + second <= budget) return [first, second];
+  const swap = first > second;
+  let short = swap ? second : first;
+  let long: number;
+  if (short > budget) long = short;
+  else long = Math.max(short, budget - short);
+  if (short + long > budget) {
+    short = Math.floor(budget / 2);
+    long = short + (budget % 2);
+  }
+  long = Math.min(long, swap ? first : second);
+  short = Math.min(short, swap ? second : first);
+  return swap ? [long, short] : [short, long];
 }
 
 function checkText(text: unknown): asserts text is string {

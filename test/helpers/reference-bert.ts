@@ -4,7 +4,7 @@
  * cover. Slow on purpose-free clarity; only for tiny models.
  */
 import type { BertConfig } from '../../src/checkpoint/bert-config.js';
-import type { BertWeights, Linear, Norm } from '../../src/checkpoint/bert-weights.js';
+import type { BertWeights, Linear, Norm, RankingHead } from '../../src/checkpoint/bert-weights.js';
 
 function linear(x: Float64Array[], l: Linear): Float64Array[] {
   const [out, inp] = l.weight.shape as [number, number];
@@ -60,6 +60,27 @@ function activation(v: number, act: BertConfig['hiddenAct']): number {
 
 /** Pooled embedding of one unpadded sequence. */
 export function referenceEmbedding(config: BertConfig, w: BertWeights, ids: readonly number[], pooling: 'cls' | 'mean'): Float64Array {
+  const x = referenceHidden(config, w, ids, ids.map(() => 0));
+  if (pooling === 'cls') return x[0]!;
+  const H = config.hiddenSize;
+  const S = ids.length;
+  const mean = new Float64Array(H);
+  for (const row of x) for (let c = 0; c < H; c++) mean[c]! += row[c]! / S;
+  return mean;
+}
+
+/**
+ * A cross-encoder's logit for one unpadded pair, as BertForSequenceClassification computes it:
+ * pooled = tanh(W_pool h[CLS] + b_pool), logit = w_cls . pooled + b_cls.
+ */
+export function referenceRankingLogit(config: BertConfig, w: BertWeights, head: RankingHead, ids: readonly number[], typeIds: readonly number[]): number {
+  const cls = referenceHidden(config, w, ids, typeIds)[0]!;
+  const pooled = linear([cls], head.pooler)[0]!.map(Math.tanh);
+  return linear([pooled], head.classifier)[0]![0]!;
+}
+
+/** Last hidden layer of one unpadded sequence with its token type ids. */
+export function referenceHidden(config: BertConfig, w: BertWeights, ids: readonly number[], typeIds: readonly number[]): Float64Array[] {
   const H = config.hiddenSize;
   const S = ids.length;
   const heads = config.numHeads;
@@ -67,7 +88,7 @@ export function referenceEmbedding(config: BertConfig, w: BertWeights, ids: read
   let x: Float64Array[] = ids.map((id, pos) => {
     const row = new Float64Array(H);
     for (let i = 0; i < H; i++) {
-      row[i] = w.wordEmbeddings.data[id * H + i]! + w.positionEmbeddings.data[pos * H + i]! + w.tokenTypeEmbeddings.data[i]!;
+      row[i] = w.wordEmbeddings.data[id * H + i]! + w.positionEmbeddings.data[pos * H + i]! + w.tokenTypeEmbeddings.data[typeIds[pos]! * H + i]!;
     }
     return row;
   });
@@ -98,8 +119,5 @@ export function referenceEmbedding(config: BertConfig, w: BertWeights, ids: read
     const out = linear(inter, layer.output);
     x = layerNorm(out.map((row, i) => row.map((val, c) => val + x[i]![c]!)), layer.outputNorm, config.layerNormEps);
   }
-  if (pooling === 'cls') return x[0]!;
-  const mean = new Float64Array(H);
-  for (const row of x) for (let c = 0; c < H; c++) mean[c]! += row[c]! / S;
-  return mean;
+  return x;
 }

@@ -86,13 +86,13 @@ describe('corom models', () => {
   it('lists the registry and shows what is cached with which dtypes', async () => {
     const empty = await corom(['models']);
     expect(empty.code).toBe(0);
-    expect(empty.stdout).toMatch(/^corom-base\s+iic\/nlp_corom_sentence-embedding_chinese-base\s+zh\s+768\s+12\s+-$/m);
-    expect(empty.stdout).toMatch(/^corom-english-base\s+iic\/nlp_corom_sentence-embedding_english-base\s+en\s+768/m);
+    expect(empty.stdout).toMatch(/^corom-base\s+iic\/nlp_corom_sentence-embedding_chinese-base\s+embedding\s+zh\s+768\s+12\s+-$/m);
+    expect(empty.stdout).toMatch(/^corom-english-base\s+iic\/nlp_corom_sentence-embedding_english-base\s+embedding\s+en\s+768/m);
 
     hub = await startFakeHub({ models: { [BASE_ID]: fixtureRepo() } });
     expect((await corom(['fetch', '--hub', hub.url, '--dtype', 'int8,q4'])).code).toBe(0);
     const listed = await corom(['models']);
-    expect(listed.stdout).toMatch(/^corom-base\s+\S+\s+zh\s+768\s+12\s+int8,q4$/m);
+    expect(listed.stdout).toMatch(/^corom-base\s+\S+\s+embedding\s+zh\s+768\s+12\s+int8,q4$/m);
 
     const json = JSON.parse((await corom(['models', '--json'])).stdout) as Array<{ name: string; dtypes: string[]; path: string | null }>;
     const base = json.find((m) => m.name === 'corom-base')!;

@@ -46,7 +46,7 @@ OUT/model.<dtype>.onnx, OUT/vocab.txt, OUT/config.json and OUT/corom.json.
         ...(q4Block ? { q4BlockSize: q4Block } : {}),
         externalData: values['external-data'] ?? false,
       });
-      io.stderr.write(`wrote ${result.modelPath} (${(result.bytes / 1e6).toFixed(1)} MB, ${dtype}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      io.stderr.write(`wrote ${result.modelPath} (${(result.bytes / 1e6).toFixed(1)} MB, ${dtype}, ${result.kind}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     }
     return 0;
   },

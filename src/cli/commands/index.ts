@@ -6,6 +6,7 @@ import { evalCommand } from './eval.js';
 import { fetchCommand } from './fetch.js';
 import { modelsCommand } from './models.js';
 import { pipelineCommand } from './pipeline.js';
+import { rankCommand } from './rank.js';
 import { serveCommand } from './serve.js';
 import { tokenizeCommand } from './tokenize.js';
 import { uploadR2Command } from './upload-r2.js';
@@ -16,6 +17,7 @@ export const COMMANDS: Command[] = [
   tokenizeCommand,
   embedCommand,
   pipelineCommand,
+  rankCommand,
   serveCommand,
   evalCommand,
   fetchCommand,

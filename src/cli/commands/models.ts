@@ -10,6 +10,8 @@ interface ModelRow {
   name: string | null;
   hubId: string;
   aliases: string[];
+  /** `embedding` or `rerank`; from the registry, else the cached conversion's corom.json. */
+  kind: string | null;
   language: string | null;
   domain: string | null;
   dimensions: number | null;
@@ -43,16 +45,19 @@ async function cachedSizes(cached: CachedModel | undefined): Promise<{ dimension
 
 async function toRow(known: KnownModel | undefined, hubId: string, cached: CachedModel | undefined): Promise<ModelRow> {
   const sizes = await cachedSizes(cached);
+  const kind = known?.kind ?? (cached?.metadata ? (cached.metadata.task ?? 'embedding') : null);
   return {
     name: known?.name ?? null,
     hubId,
     aliases: known ? [...known.aliases] : [],
+    kind,
     language: known?.language ?? null,
     domain: known?.domain ?? null,
-    dimensions: known?.dimensions ?? sizes.dimensions ?? null,
+    // A ranker gives one score per pair, not a vector.
+    dimensions: kind === 'rerank' ? null : (known?.dimensions ?? sizes.dimensions ?? null),
     layers: known?.layers ?? sizes.layers ?? null,
     maxLength: known?.maxLength ?? cached?.metadata?.maxLength ?? null,
-    pooling: known?.pooling ?? cached?.metadata?.pooling ?? null,
+    pooling: kind === 'rerank' ? null : (known?.pooling ?? cached?.metadata?.pooling ?? null),
     license: known?.license ?? null,
     source: cached?.source !== undefined,
     dtypes: cached ? [...cached.dtypes] : [],
@@ -75,7 +80,8 @@ export const modelsCommand: Command = {
   summary: 'list the known coROM models and which are cached locally (with which dtypes)',
   usage: `Usage: corom models [--json]
 
-Lists the coROM sentence-embedding models corom knows by name (fetch one with 'corom fetch NAME'),
+Lists the coROM models corom knows by name, with their kind (embedding: sentence vectors; rerank:
+a cross-encoder scoring query-passage pairs, for 'corom rank') (fetch one with 'corom fetch NAME'),
 plus any other model in the cache, with the converted dtypes found in $COROM_HOME
 (default ~/.cache/corom). --json prints the same as a JSON array.`,
   async run(argv, io) {
@@ -93,12 +99,13 @@ plus any other model in the cache, with the converted dtypes found in $COROM_HOM
       io.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       return 0;
     }
-    const lines = [['NAME', 'HUB ID', 'LANG', 'DIM', 'LAYERS', 'CACHED']];
+    const lines = [['NAME', 'HUB ID', 'KIND', 'LANG', 'DIM', 'LAYERS', 'CACHED']];
     for (const r of rows) {
-      lines.push([r.name ?? '-', r.hubId, r.language ?? '-', r.dimensions?.toString() ?? '?', r.layers?.toString() ?? '?', cachedLabel(r)]);
+      const dim = r.kind === 'rerank' ? '-' : (r.dimensions?.toString() ?? '?');
+      lines.push([r.name ?? '-', r.hubId, r.kind ?? '?', r.language ?? '-', dim, r.layers?.toString() ?? '?', cachedLabel(r)]);
     }
     io.stdout.write(table(lines));
-    io.stdout.write(`\ncache: ${home}  (named models: max 128 tokens, [CLS] pooling, Apache-2.0; ? = known once fetched)\n`);
+    io.stdout.write(`\ncache: ${home}  (named models: max 128 tokens, Apache-2.0; embedding models pool [CLS]; DIM - = a ranker gives one score per pair; ? = known once fetched)\n`);
     return 0;
   },
 };
