@@ -58,6 +58,27 @@ module.exports = {
       to: { path: '^(test|scripts)/' },
     },
     {
+      name: 'node-server-without-cli',
+      severity: 'error',
+      comment: 'The Node server is an entry point of its own: shared flag parsing lives in src/flags.ts, not in the CLI.',
+      from: { path: '^src/node/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'integrations-without-eval',
+      severity: 'error',
+      comment: 'LangChain retrievers use src/retrieval (BM25, RRF), not the evaluation harness.',
+      from: { path: '^integrations/' },
+      to: { path: '^src/eval/' },
+    },
+    {
+      name: 'worker-without-converter',
+      severity: 'error',
+      comment: 'The Worker reads converted artifacts; the converter and the store\'s file code are Node-only (corom.json types come from src/store/metadata.ts).',
+      from: { path: '^worker/' },
+      to: { path: '^src/(onnx|checkpoint|quantize)/|^src/store/(?!metadata\\.ts$)' },
+    },
+    {
       name: 'worker-without-node',
       severity: 'error',
       comment: 'The Worker runs in workerd: nothing from the Node server, the CLI or Node-only runtimes.',
@@ -67,7 +88,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(dist|node_modules)/' },
+    exclude: { path: '^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'] },
