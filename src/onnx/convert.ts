@@ -9,6 +9,7 @@ import type { BertConfig } from '../checkpoint/bert-config.js';
 import { ModelFileError } from '../errors.js';
 import type { Dtype, Pooling } from '../engine/types.js';
 import { buildBertGraph } from './bert-graph.js';
+import type { ShardSet } from './shard-metadata.js';
 
 export interface ConvertOptions {
   dtype?: Dtype;
@@ -56,6 +57,8 @@ export interface ConvertedMetadata {
    * memory + JS heap, largest allowed batch); a Worker refuses an artifact over its budget.
    */
   edge?: { dtype: Dtype; peakBytes: number; wasmBytes: number; jsBytes: number; batchRows: number; maxLength: number };
+  /** Per dtype: the model split by layers into shards (`corom convert --shards N`, src/onnx/shards.ts). */
+  shards?: Partial<Record<Dtype, ShardSet>>;
 }
 
 export const METADATA_FILE = 'corom.json';
@@ -110,12 +113,14 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
     dtypes: { ...(previous?.pooling === pooling && previous.source === sourceStamp ? previous.dtypes : {}), [dtype]: { file, bytes, ...(serialized.data ? { externalData: dataFile } : {}) } },
     // A re-converted artifact invalidates the memory measured for it.
     ...(previous?.edge && previous.edge.dtype !== dtype && previous.source === sourceStamp ? { edge: previous.edge } : {}),
+    // Shard sets are written by convertShards from the same weights; keep them while those hold.
+    ...(previous?.shards && previous.pooling === pooling && previous.source === sourceStamp ? { shards: previous.shards } : {}),
   };
   await atomicWrite(metaPath, new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
   return { modelPath, bytes, dtype };
 }
 
-function describe(config: BertConfig, maxLength: number, pooling: Pooling): Omit<ConvertedMetadata, 'dtypes'> {
+export function describe(config: BertConfig, maxLength: number, pooling: Pooling): Omit<ConvertedMetadata, 'dtypes'> {
   return {
     format: 1,
     hidden: config.hiddenSize,
