@@ -7,9 +7,9 @@
 import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BertConfig } from '../checkpoint/bert-config.js';
-import { exists, readCheckpoint, readJsonFile } from '../checkpoint/read.js';
+import { exists, readBertConfig, readCheckpoint, readJsonFile } from '../checkpoint/read.js';
 import type { Dtype, Pooling } from '../engine/types.js';
-import { ModelFileError } from '../errors.js';
+import { ModelFileError, UsageError } from '../errors.js';
 import { buildBertGraph, OUTPUT_EMBEDDING, SHARD_INPUT_HIDDEN, SHARD_OUTPUT_HIDDEN } from './bert-graph.js';
 import { atomicWrite, DEFAULT_MAX_LENGTH, describe, METADATA_FILE, type ConvertedMetadata } from './convert.js';
 import { evenLayerRanges, layerRangesAt, shardFileName, type ShardMetadata, type ShardSet, type ShardTensor } from './shard-metadata.js';
@@ -44,8 +44,15 @@ export async function convertShards(srcDir: string, outDir: string, options: Con
   const dtype = options.dtype ?? 'int8';
   const pooling = options.pooling ?? 'cls';
   if (!(await exists(join(srcDir, 'vocab.txt')))) throw new ModelFileError(join(srcDir, 'vocab.txt'), 'file not found');
+  // The shard count is checked against the model before its weights are read.
+  let ranges: [number, number][];
+  try {
+    ranges = shardRanges(await readBertConfig(srcDir), options);
+  } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
   const { config, weights } = await readCheckpoint(srcDir);
-  const ranges = shardRanges(config, options);
   const maxLength = Math.min(options.maxLength ?? DEFAULT_MAX_LENGTH, config.maxPositions);
   await mkdir(outDir, { recursive: true });
 

@@ -34,6 +34,8 @@ export interface LowMemorySessionOptions {
   sessionOptions?: OrtSessionOptions;
   /** The model is in ORT format (flatbuffer): its initializers can stay in the model buffer. */
   ortFormat: boolean;
+  /** 'tight' (default): growth at most 5% over a request; 'emscripten': the glue's own 1.2x (for comparison). */
+  growth?: 'tight' | 'emscripten';
 }
 
 export interface LowMemorySession {
@@ -130,7 +132,7 @@ export async function createLowMemorySession(
   const module = runtime.emscriptenModule();
   const memory = runtime.wasmMemory();
   if (!module || !memory) throw new CoromError('onnxruntime-web is not initialized yet (call initializeOrt first)');
-  tightenGrowth(memory);
+  if (options.growth !== 'emscripten') tightenGrowth(memory);
   if (options.reserveBytes) growTo(module, memory, options.reserveBytes);
 
   const pins = pinnedSet(module);
