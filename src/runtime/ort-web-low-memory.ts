@@ -40,6 +40,8 @@ export interface LowMemorySessionOptions {
 
 export interface LowMemorySession {
   session: OrtSession;
+  /** Where the model bytes are in WASM memory (kept until release for ORT-format models). */
+  modelPointer: number;
   /** Releases the session, then frees the model buffer its initializers point into. */
   release(): Promise<void>;
 }
@@ -175,6 +177,7 @@ export async function createLowMemorySession(
   // Without ORT format, createSession has already freed the buffer (the initializers were copied).
   return {
     session,
+    modelPointer: pointer,
     release: async () => {
       await session.release();
       if (pins.has(pointer)) unpinAndFree();
