@@ -30,6 +30,7 @@ export const SECTION_END = '<!-- edge-memory shards: end -->';
 const QUERY_TOKENS = 20;
 
 interface Row {
+  dir: string;
   set: string;
   dtype: Dtype;
   shard: string;
@@ -58,7 +59,7 @@ export async function measureShardSets(dirs: string[], options: ShardTableOption
   for (const dir of dirs) {
     const meta = (await readConvertedMetadata(dir))!;
     const set = pickSet(meta, dir, options.dtype);
-    const label = `${set.dtype}, ${set.count === 1 ? 'unsplit' : `${set.count} shards`}`;
+    const label = `${set.dtype}, ${set.count === 1 ? 'unsplit' : `${set.count} shards (layers ${set.shards.map((x) => `${x.layers[0]}-${x.layers[1] - 1}`).join(' | ')})`}`;
     const perShard: Map<number, Map<number, ShardPeakResult>> = new Map();
     for (const shard of set.shards) {
       const byRows = new Map<number, ShardPeakResult>();
@@ -68,7 +69,7 @@ export async function measureShardSets(dirs: string[], options: ShardTableOption
         byRows.set(n, result);
         const total = result.wasmPeakBytes + result.jsPeakBytes;
         log(`${basename(dir)} shard ${shard.index + 1}/${set.count} x${n}: ${mb(total)} MB (WASM ${mb(result.wasmPeakBytes)} + JS ${mb(result.jsPeakBytes)}), batch ${result.batchCpuMs.toFixed(0)} CPU ms, query ${result.queryCpuMs.toFixed(1)} CPU ms`);
-        rows.push({ set: label, dtype: set.dtype, shard: `${shard.index + 1}/${set.count}`, layers: `${shard.layers[0]}-${shard.layers[1] - 1}`, rows: n, format: 'ort', growth: 'tight', fileMB: shard.ortBytes! / 1e6, result });
+        rows.push({ dir: basename(dir), set: label, dtype: set.dtype, shard: `${shard.index + 1}/${set.count}`, layers: `${shard.layers[0]}-${shard.layers[1] - 1}`, rows: n, format: 'ort', growth: 'tight', fileMB: shard.ortBytes! / 1e6, result });
       }
       perShard.set(shard.index, byRows);
     }
@@ -93,6 +94,7 @@ export async function measureShardSets(dirs: string[], options: ShardTableOption
     sets.push({
       set: label,
       dir: basename(dir),
+      command: options.command,
       shards: set.count,
       cap,
       maxPeakAtCapMB: cap === undefined ? undefined : Math.max(...set.shards.map((s) => s.edge!.peakBytes)) / 1e6,
@@ -114,17 +116,27 @@ export async function measureShardSets(dirs: string[], options: ShardTableOption
       for (const v of variants) {
         const result = await measureShardPeak({ dir, dtype: set.dtype, index: 0, rows: n, queryTokens: QUERY_TOKENS, ...v });
         log(`${basename(dir)} shard 1 x${n} ${v.format}/${v.growth}${v.reserveBytes ? '/grown up front' : ''}: ${mb(result.wasmPeakBytes + result.jsPeakBytes)} MB`);
-        rows.push({ set: label, dtype: set.dtype, shard: `${shard.index + 1}/${set.count}`, layers: `${shard.layers[0]}-${shard.layers[1] - 1}`, rows: n, format: v.format, growth: v.reserveBytes ? 'grown up front' : v.growth, fileMB: (v.format === 'ort' ? shard.ortBytes! : shard.bytes) / 1e6, result });
+        rows.push({ dir: basename(dir), set: label, dtype: set.dtype, shard: `${shard.index + 1}/${set.count}`, layers: `${shard.layers[0]}-${shard.layers[1] - 1}`, rows: n, format: v.format, growth: v.reserveBytes ? 'grown up front' : v.growth, fileMB: (v.format === 'ort' ? shard.ortBytes! : shard.bytes) / 1e6, result });
       }
     }
   }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const jsonPath = options.outDir ? join(options.outDir, 'edge-memory-shards.json') : undefined;
+  // Sets measured by earlier runs (other folders) stay in the table; a folder measured again replaces its rows.
+  const previous = jsonPath ? ((await readFile(jsonPath, 'utf8').then(JSON.parse).catch(() => undefined)) as { sets: any[]; rows: Row[]; command?: string } | undefined) : undefined;
+  // Files from before rows named their folder and sets their command: recover them from the set label and the file's command.
+  for (const x of previous?.sets ?? []) x.command ??= previous!.command;
+  for (const r of previous?.rows ?? []) r.dir ??= previous!.sets.find((x) => x.set === r.set)?.dir;
+  const measured = new Set(dirs.map((d) => basename(d)));
+  const allSets = [...(previous?.sets ?? []).filter((x) => !measured.has(x.dir)), ...sets];
+  const allRows = [...(previous?.rows ?? []).filter((x) => !measured.has(x.dir)), ...rows];
+  const commands = [...new Set(allSets.map((x: any) => x.command as string))];
   const md = [
     SECTION_BEGIN,
     '## Layer shards, as the Worker loads them',
     '',
-    `Produced by \`${options.command}\` on folders converted with \`corom convert SRC OUT --dtype D --shards N --ort-format\` from the coROM-base-shaped random checkpoint, on ${cpu} (${cpus().length} cores, shared).`,
+    `Produced by ${commands.map((c) => `\`${c}\``).join(' and ')} on folders converted with \`corom convert SRC OUT --dtype D --shards N --ort-format\` from the coROM-base-shaped random checkpoint, on ${cpu} (${cpus().length} cores, shared).`,
     'Each shard is loaded in a fresh Node process with the Worker\'s code path: `onnxruntime-web/wasm` through src/runtime/ort-web-workerd.ts (one thread, precompiled module), the ORT-format file read in 1 MB chunks straight into WASM memory (src/runtime/ort-web-low-memory.ts: ORT\'s malloc, `session.use_ort_model_bytes_for_initializers=1`, model buffer kept alive, tight heap growth), then one run of `rows` x 128 tokens (a hidden state of that size for later shards).',
     'Peak = WASM linear memory after the run + peak JS memory (V8 heap + ArrayBuffers, sampled, above the baseline of a started runtime; includes the 1 MB read chunk and the hidden state in and out).',
     `The batch cap is the largest measured batch at which every shard of the set is within ${mb(options.capBudgetBytes)} MB; it and each shard's peak at the cap are recorded in the folder's corom.json (\`shards.<dtype>\`).`,
@@ -132,14 +144,14 @@ export async function measureShardSets(dirs: string[], options: ShardTableOption
     '',
     '| set | shard | layers | format | growth | file MB | rows x 128 | WASM MB | JS MB | total MB | fits cap budget | load ms |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => {
+    ...allRows.map((r) => {
       const total = r.result.wasmPeakBytes + r.result.jsPeakBytes;
       return `| ${r.set} | ${r.shard} | ${r.layers} | ${r.format} | ${r.growth} | ${r.fileMB.toFixed(1)} | ${r.rows} | ${mb(r.result.wasmPeakBytes)} | ${mb(r.result.jsPeakBytes)} | ${mb(total)} | ${total <= options.capBudgetBytes ? 'yes' : '**no**'} | ${r.result.loadMs.toFixed(0)} |`;
     }),
     '',
     '| set | batch cap (rows x 128) | largest shard peak at cap MB | CPU ms, 20-token query (all shards) | CPU ms, batch at cap (all shards) | CPU ms, first batch at cap |',
     '|---|---|---|---|---|---|',
-    ...sets.map((s: any) => `| ${s.set} | ${s.cap ?? 'none fits'} | ${s.maxPeakAtCapMB?.toFixed(1) ?? '-'} | ${s.queryCpuMs?.toFixed(1) ?? '-'} | ${s.capBatchCpuMs?.toFixed(0) ?? '-'} | ${s.capBatchFirstCpuMs?.toFixed(0) ?? '-'} |`),
+    ...allSets.map((s: any) => `| ${s.set} | ${s.cap ?? 'none fits'} | ${s.maxPeakAtCapMB?.toFixed(1) ?? '-'} | ${s.queryCpuMs?.toFixed(1) ?? '-'} | ${s.capBatchCpuMs?.toFixed(0) ?? '-'} | ${s.capBatchFirstCpuMs?.toFixed(0) ?? '-'} |`),
     SECTION_END,
     '',
   ].join('\n');
@@ -147,7 +159,7 @@ export async function measureShardSets(dirs: string[], options: ShardTableOption
   if (options.outDir) {
     const path = join(options.outDir, 'edge-memory.md');
     await writeFile(path, replaceSection(await readFile(path, 'utf8').catch(() => '# Edge memory\n'), md));
-    await writeFile(join(options.outDir, 'edge-memory-shards.json'), JSON.stringify({ command: options.command, cpu, capBudgetMB: options.capBudgetBytes / 1e6, sets, rows }, null, 2) + '\n');
+    await writeFile(jsonPath!, JSON.stringify({ cpu, capBudgetMB: options.capBudgetBytes / 1e6, sets: allSets, rows: allRows }, null, 2) + '\n');
     log(`wrote ${path} and edge-memory-shards.json`);
   }
 }
