@@ -43,8 +43,15 @@ const { values: flags } = parseArgs({
     rows: { type: 'string' },
     'cap-budget': { type: 'string' },
     'compare-loading': { type: 'boolean', default: false },
+    'render-shards': { type: 'boolean', default: false },
   },
 });
+if (flags['render-shards']) {
+  // Re-render the layer-shard section of docs/edge-memory.md from its saved measurements.
+  const { renderFromJson } = await import('./lib/shard-table.js');
+  await renderFromJson(resolve(flags.out ?? 'docs'));
+  process.exit(0);
+}
 const quick = flags.quick!;
 
 const recordDirs = (flags.record ?? []).map((d) => resolve(d));

@@ -132,29 +132,7 @@ export async function measureShardSets(dirs: string[], options: ShardTableOption
   const allSets = [...(previous?.sets ?? []).filter((x) => !measured.has(x.dir)), ...sets];
   const allRows = [...(previous?.rows ?? []).filter((x) => !measured.has(x.dir)), ...rows];
   const commands = [...new Set(allSets.map((x: any) => x.command as string))];
-  const md = [
-    SECTION_BEGIN,
-    '## Layer shards, as the Worker loads them',
-    '',
-    `Produced by ${commands.map((c) => `\`${c}\``).join(' and ')} on folders converted with \`corom convert SRC OUT --dtype D --shards N --ort-format\` from the coROM-base-shaped random checkpoint, on ${cpu} (${cpus().length} cores, shared).`,
-    'Each shard is loaded in a fresh Node process with the Worker\'s code path: `onnxruntime-web/wasm` through src/runtime/ort-web-workerd.ts (one thread, precompiled module), the ORT-format file read in 1 MB chunks straight into WASM memory (src/runtime/ort-web-low-memory.ts: ORT\'s malloc, `session.use_ort_model_bytes_for_initializers=1`, model buffer kept alive, tight heap growth), then one run of `rows` x 128 tokens (a hidden state of that size for later shards).',
-    'Peak = WASM linear memory after the run + peak JS memory (V8 heap + ArrayBuffers, sampled, above the baseline of a started runtime; includes the 1 MB read chunk and the hidden state in and out).',
-    `The batch cap is the largest measured batch at which every shard of the set is within ${mb(options.capBudgetBytes)} MB; it and each shard's peak at the cap are recorded in the folder's corom.json (\`shards.<dtype>\`).`,
-    `CPU ms = process CPU time (user + system) around \`session.run\`, onnxruntime-web single thread under Node (not workerd), ORT's WebAssembly compiled eagerly by TurboFan (\`--no-liftoff\`) so that V8's background compilation is not counted (a fresh isolate's first requests cost more): a ${QUERY_TOKENS}-token query (median of 3) and the full batch at the cap (a second run; the first also grows memory and warms up the WASM code).`,
-    '',
-    '| set | shard | layers | format | growth | file MB | rows x 128 | WASM MB | JS MB | total MB | fits cap budget | load ms |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...allRows.map((r) => {
-      const total = r.result.wasmPeakBytes + r.result.jsPeakBytes;
-      return `| ${r.set} | ${r.shard} | ${r.layers} | ${r.format} | ${r.growth} | ${r.fileMB.toFixed(1)} | ${r.rows} | ${mb(r.result.wasmPeakBytes)} | ${mb(r.result.jsPeakBytes)} | ${mb(total)} | ${total <= options.capBudgetBytes ? 'yes' : '**no**'} | ${r.result.loadMs.toFixed(0)} |`;
-    }),
-    '',
-    '| set | batch cap (rows x 128) | largest shard peak at cap MB | CPU ms, 20-token query (all shards) | CPU ms, batch at cap (all shards) | CPU ms, first batch at cap |',
-    '|---|---|---|---|---|---|',
-    ...allSets.map((s: any) => `| ${s.set} | ${s.cap ?? 'none fits'} | ${s.maxPeakAtCapMB?.toFixed(1) ?? '-'} | ${s.queryCpuMs?.toFixed(1) ?? '-'} | ${s.capBatchCpuMs?.toFixed(0) ?? '-'} | ${s.capBatchFirstCpuMs?.toFixed(0) ?? '-'} |`),
-    SECTION_END,
-    '',
-  ].join('\n');
+  const md = renderSection({ commands, cpu, capBudgetBytes: options.capBudgetBytes, rows: allRows, sets: allSets });
   process.stdout.write(md);
   if (options.outDir) {
     const path = join(options.outDir, 'edge-memory.md');
@@ -177,4 +155,52 @@ export function shardsSection(doc: string): string {
   const a = doc.indexOf(SECTION_BEGIN);
   const b = doc.indexOf(SECTION_END);
   return a >= 0 && b > a ? doc.slice(a, b + SECTION_END.length) + '\n' : '';
+}
+
+interface SectionData {
+  commands: string[];
+  cpu: string;
+  capBudgetBytes: number;
+  rows: Row[];
+  sets: any[];
+}
+
+/** A table cell: a pipe would end it. */
+const cell = (text: string): string => text.replace(/\|/g, '\\|');
+
+/** The markdown section from measurements (also used to re-render docs from edge-memory-shards.json). */
+export function renderSection(data: SectionData): string {
+  return [
+    SECTION_BEGIN,
+    '## Layer shards, as the Worker loads them',
+    '',
+    `Produced by ${data.commands.map((c) => `\`${c}\``).join(' and ')} on folders converted with \`corom convert SRC OUT --dtype D --shards N --ort-format\` from the coROM-base-shaped random checkpoint, on ${data.cpu} (${cpus().length} cores, shared).`,
+    'Each shard is loaded in a fresh Node process with the Worker\'s code path: `onnxruntime-web/wasm` through src/runtime/ort-web-workerd.ts (one thread, precompiled module), the ORT-format file read in 1 MB chunks straight into WASM memory (src/runtime/ort-web-low-memory.ts: ORT\'s malloc, `session.use_ort_model_bytes_for_initializers=1`, model buffer kept alive, tight heap growth), then one run of `rows` x 128 tokens (a hidden state of that size for later shards).',
+    'Peak = WASM linear memory after the run + peak JS memory (V8 heap + ArrayBuffers, sampled, above the baseline of a started runtime; includes the 1 MB read chunk and the hidden state in and out).',
+    `The batch cap is the largest measured batch at which every shard of the set is within ${mb(data.capBudgetBytes)} MB; it and each shard's peak at the cap are recorded in the folder's corom.json (\`shards.<dtype>\`).`,
+    `CPU ms = process CPU time (user + system) around \`session.run\`, onnxruntime-web single thread under Node (not workerd), ORT's WebAssembly compiled eagerly by TurboFan (\`--no-liftoff\`) so that V8's background compilation is not counted (a fresh isolate's first requests cost more): a ${QUERY_TOKENS}-token query (median of 3) and the full batch at the cap (a second run; the first also grows memory and warms up the WASM code).`,
+    '',
+    '| set | shard | layers | format | growth | file MB | rows x 128 | WASM MB | JS MB | total MB | fits cap budget | load ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...data.rows.map((r) => {
+      const total = r.result.wasmPeakBytes + r.result.jsPeakBytes;
+      return `| ${cell(r.set)} | ${r.shard} | ${r.layers} | ${r.format} | ${r.growth} | ${r.fileMB.toFixed(1)} | ${r.rows} | ${mb(r.result.wasmPeakBytes)} | ${mb(r.result.jsPeakBytes)} | ${mb(total)} | ${total <= data.capBudgetBytes ? 'yes' : '**no**'} | ${r.result.loadMs.toFixed(0)} |`;
+    }),
+    '',
+    '| set | batch cap (rows x 128) | largest shard peak at cap MB | CPU ms, 20-token query (all shards) | CPU ms, batch at cap (all shards) | CPU ms, first batch at cap |',
+    '|---|---|---|---|---|---|',
+    ...data.sets.map((s: any) => `| ${cell(s.set)} | ${s.cap ?? 'none fits'} | ${s.maxPeakAtCapMB?.toFixed(1) ?? '-'} | ${s.queryCpuMs?.toFixed(1) ?? '-'} | ${s.capBatchCpuMs?.toFixed(0) ?? '-'} | ${s.capBatchFirstCpuMs?.toFixed(0) ?? '-'} |`),
+    SECTION_END,
+    '',
+  ].join('\n');
+}
+
+/** Re-renders the docs section from `outDir`/edge-memory-shards.json without measuring again. */
+export async function renderFromJson(outDir: string): Promise<void> {
+  const data = JSON.parse(await readFile(join(outDir, 'edge-memory-shards.json'), 'utf8')) as { cpu: string; capBudgetMB: number; rows: Row[]; sets: any[] };
+  const commands = [...new Set(data.sets.map((x) => x.command as string))];
+  const md = renderSection({ commands, cpu: data.cpu, capBudgetBytes: data.capBudgetMB * 1e6, rows: data.rows, sets: data.sets });
+  const path = join(outDir, 'edge-memory.md');
+  await writeFile(path, replaceSection(await readFile(path, 'utf8'), md));
+  process.stdout.write(md);
 }
