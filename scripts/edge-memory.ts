@@ -10,6 +10,11 @@
  * It tries several artifact variants and writes docs/edge-memory.md and .json; `--record DIR`
  * [--dtype q4] [--batch 32] measures only that converted folder's artifact and writes the peak into
  * DIR/corom.json (`edge.peakBytes`), which the Worker checks against its budget before loading.
+ *
+ * Layer shards: `--record DIR [--record DIR ...] [--rows 1,2,4] [--cap-budget 115] [--compare-loading]
+ * [--out docs]` on folders converted with `corom convert --shards N --ort-format` measures every
+ * shard as the Worker loads it at each batch size, records the batch cap and each shard's peak in
+ * corom.json, and prints (with --out, writes) the table: see ./lib/shard-table.ts.
  */
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,16 +38,40 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     batch: { type: 'string' },
     budget: { type: 'string' },
-    record: { type: 'string' },
+    record: { type: 'string', multiple: true },
     shape: { type: 'string' },
     dtype: { type: 'string' },
+    rows: { type: 'string' },
+    'cap-budget': { type: 'string' },
+    'compare-loading': { type: 'boolean', default: false },
+    'render-shards': { type: 'boolean', default: false },
   },
 });
+if (flags['render-shards']) {
+  // Re-render the layer-shard section of docs/edge-memory.md from its saved measurements.
+  const { renderFromJson } = await import('./lib/shard-table.js');
+  await renderFromJson(resolve(flags.out ?? 'docs'));
+  process.exit(0);
+}
 const quick = flags.quick!;
 
-if (flags.record) {
+const recordDirs = (flags.record ?? []).map((d) => resolve(d));
+if (recordDirs.length && (await Promise.all(recordDirs.map((d) => readConvertedMetadata(d)))).every((m) => m?.shards && Object.keys(m.shards).length)) {
+  // Layer-shard sets (corom convert --shards): measured and recorded by ./lib/shard-table.ts.
+  const { measureShardSets } = await import('./lib/shard-table.js');
+  await measureShardSets(recordDirs, {
+    ...(flags.dtype ? { dtype: flags.dtype as Dtype } : {}),
+    rows: (flags.rows ?? '1,2,4').split(',').map(Number),
+    capBudgetBytes: Number(flags['cap-budget'] ?? 115) * 1e6,
+    compareLoading: flags['compare-loading']!,
+    ...(flags.out ? { outDir: resolve(flags.out) } : {}),
+    command: `node --import tsx scripts/edge-memory.ts ${process.argv.slice(2).join(' ')}`,
+  });
+  process.exit(0);
+}
+if (recordDirs.length) {
   // Measure one converted folder's artifact and write the figure into its corom.json.
-  const dir = resolve(flags.record);
+  const dir = recordDirs[0]!;
   const meta = await readConvertedMetadata(dir);
   const dtype = (flags.dtype ?? 'q4') as Dtype;
   const entry = meta?.dtypes[dtype];
@@ -149,5 +178,8 @@ const md = [
   ),
   '',
 ].join('\n');
-await writeFile(join(outDir, `${baseName}.md`), md);
+// The layer-shard section (./lib/shard-table.ts) is produced by another run: keep it.
+const { shardsSection } = await import('./lib/shard-table.js');
+const previousDoc = await readFile(join(outDir, `${baseName}.md`), 'utf8').catch(() => '');
+await writeFile(join(outDir, `${baseName}.md`), [md.trimEnd(), shardsSection(previousDoc)].filter(Boolean).join('\n\n') + '\n');
 log(`wrote ${join(outDir, `${baseName}.md`)}`);

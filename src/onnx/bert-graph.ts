@@ -36,11 +36,23 @@ export interface BertGraphOptions {
    * classifier, with output `logits` [batch] instead of the sentence embedding (`pooling` unused).
    */
   rankingHead?: RankingHead;
+  /**
+   * Build only encoder layers [start, end) (a layer shard). A shard that does not start at layer 0
+   * takes the previous shard's hidden state (`SHARD_INPUT_HIDDEN`, float32 [batch, seq, hidden]) and
+   * `attention_mask` instead of token ids; one that does not end at the last layer outputs its
+   * hidden state (`SHARD_OUTPUT_HIDDEN`) instead of the sentence embedding. Every weight is
+   * quantized exactly as in the whole graph, so chained shards compute what the whole graph does.
+   */
+  layerRange?: { start: number; end: number };
 }
 
 export const OUTPUT_EMBEDDING = 'sentence_embedding';
 export const OUTPUT_HIDDEN = 'last_hidden_state';
 export const OUTPUT_LOGITS = 'logits';
+/** The hidden state a layer shard receives from the previous one. */
+export const SHARD_INPUT_HIDDEN = 'hidden_state_in';
+/** The hidden state a layer shard hands to the next one. */
+export const SHARD_OUTPUT_HIDDEN = 'hidden_state_out';
 
 /** PyTorch Linear weight [out, in] -> MatMul B operand [in, out]. */
 function transposed(weights: Float32Array, out: number, inp: number): Float32Array {
@@ -97,47 +109,62 @@ export function buildBertGraph(config: BertConfig, weights: BertWeights, options
   };
   const vector = (stem: string, data: Float32Array): string => g.initializer(stem, TensorType.FLOAT, [data.length], data);
 
-  // Inputs: the names and int64 type Hugging Face exports use, so other tooling can feed the graph.
-  const inputIds = g.input('input_ids', TensorType.INT64, ['batch', 'sequence']);
-  const attentionMask = g.input('attention_mask', TensorType.INT64, ['batch', 'sequence']);
-  const tokenTypeIds = g.input('token_type_ids', TensorType.INT64, ['batch', 'sequence']);
-
-  // Embeddings: word + position + token type, then LayerNorm (folded into SkipLayerNormalization).
-  let words: string;
-  if (options.dtype === 'fp32') {
-    const table = g.initializer('word_embeddings', TensorType.FLOAT, [config.vocabSize, H], weights.wordEmbeddings.data);
-    words = g.node('Gather', [table, inputIds], 'word_embedded')[0]!;
-  } else {
-    // 8-bit table with one scale per token row: gathered rows are dequantized after the Gather,
-    // so the 21128 x H table never exists in fp32 at run time (a large part of the memory budget).
-    const q = quantizeRowsInt8(weights.wordEmbeddings.data, config.vocabSize, H);
-    const table = g.initializer('word_embeddings_int8', TensorType.INT8, [config.vocabSize, H], q.values);
-    const scales = g.initializer('word_embeddings_scale', TensorType.FLOAT, [config.vocabSize, 1], q.scales);
-    const rows = g.node('Gather', [table, inputIds], 'word_rows_int8')[0]!;
-    const rowScales = g.node('Gather', [scales, inputIds], 'word_row_scales')[0]!;
-    const rowsFloat = g.node('Cast', [rows], 'word_rows', { to: TensorType.FLOAT })[0]!;
-    words = g.node('Mul', [rowsFloat, rowScales], 'word_embedded')[0]!;
+  const range = options.layerRange ?? { start: 0, end: config.numLayers };
+  if (!Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < 0 || range.end > config.numLayers || range.start >= range.end) {
+    throw new RangeError(`layer range [${range.start}, ${range.end}) is not a non-empty range within the model's ${config.numLayers} layers`);
   }
-  const shape = g.node('Shape', [inputIds], 'input_shape')[0]!;
-  const seqLen = g.node('Gather', [shape, g.scalarInt64('one', 1)], 'sequence_length', { axis: 0 })[0]!;
-  const positions = g.node('Range', [g.scalarInt64('zero', 0), seqLen, g.scalarInt64('step', 1)], 'position_ids')[0]!;
-  const posTable = g.initializer('position_embeddings', TensorType.FLOAT, [config.maxPositions, H], weights.positionEmbeddings.data);
-  const posEmbedded = g.node('Gather', [posTable, positions], 'position_embedded')[0]!;
-  const typeTable = g.initializer('token_type_embeddings', TensorType.FLOAT, [config.typeVocabSize, H], weights.tokenTypeEmbeddings.data);
-  const typeEmbedded = g.node('Gather', [typeTable, tokenTypeIds], 'token_type_embedded')[0]!;
-  const wordsAndTypes = g.node('Add', [words, typeEmbedded], 'word_type_sum')[0]!;
-  let hidden = g.msNode(
-    'SkipLayerNormalization',
-    [wordsAndTypes, posEmbedded, vector('embeddings.ln.gamma', weights.embeddingNorm.gamma.data), vector('embeddings.ln.beta', weights.embeddingNorm.beta.data)],
-    'embeddings',
-    { epsilon: eps },
-  )[0]!;
+  const first = range.start === 0;
+  const last = range.end === config.numLayers;
+
+  let attentionMask: string;
+  let hidden: string;
+  if (first) {
+    // Inputs: the names and int64 type Hugging Face exports use, so other tooling can feed the graph.
+    const inputIds = g.input('input_ids', TensorType.INT64, ['batch', 'sequence']);
+    attentionMask = g.input('attention_mask', TensorType.INT64, ['batch', 'sequence']);
+    const tokenTypeIds = g.input('token_type_ids', TensorType.INT64, ['batch', 'sequence']);
+
+    // Embeddings: word + position + token type, then LayerNorm (folded into SkipLayerNormalization).
+    let words: string;
+    if (options.dtype === 'fp32') {
+      const table = g.initializer('word_embeddings', TensorType.FLOAT, [config.vocabSize, H], weights.wordEmbeddings.data);
+      words = g.node('Gather', [table, inputIds], 'word_embedded')[0]!;
+    } else {
+      // 8-bit table with one scale per token row: gathered rows are dequantized after the Gather,
+      // so the 21128 x H table never exists in fp32 at run time (a large part of the memory budget).
+      const q = quantizeRowsInt8(weights.wordEmbeddings.data, config.vocabSize, H);
+      const table = g.initializer('word_embeddings_int8', TensorType.INT8, [config.vocabSize, H], q.values);
+      const scales = g.initializer('word_embeddings_scale', TensorType.FLOAT, [config.vocabSize, 1], q.scales);
+      const rows = g.node('Gather', [table, inputIds], 'word_rows_int8')[0]!;
+      const rowScales = g.node('Gather', [scales, inputIds], 'word_row_scales')[0]!;
+      const rowsFloat = g.node('Cast', [rows], 'word_rows', { to: TensorType.FLOAT })[0]!;
+      words = g.node('Mul', [rowsFloat, rowScales], 'word_embedded')[0]!;
+    }
+    const shape = g.node('Shape', [inputIds], 'input_shape')[0]!;
+    const seqLen = g.node('Gather', [shape, g.scalarInt64('one', 1)], 'sequence_length', { axis: 0 })[0]!;
+    const positions = g.node('Range', [g.scalarInt64('zero', 0), seqLen, g.scalarInt64('step', 1)], 'position_ids')[0]!;
+    const posTable = g.initializer('position_embeddings', TensorType.FLOAT, [config.maxPositions, H], weights.positionEmbeddings.data);
+    const posEmbedded = g.node('Gather', [posTable, positions], 'position_embedded')[0]!;
+    const typeTable = g.initializer('token_type_embeddings', TensorType.FLOAT, [config.typeVocabSize, H], weights.tokenTypeEmbeddings.data);
+    const typeEmbedded = g.node('Gather', [typeTable, tokenTypeIds], 'token_type_embedded')[0]!;
+    const wordsAndTypes = g.node('Add', [words, typeEmbedded], 'word_type_sum')[0]!;
+    hidden = g.msNode(
+      'SkipLayerNormalization',
+      [wordsAndTypes, posEmbedded, vector('embeddings.ln.gamma', weights.embeddingNorm.gamma.data), vector('embeddings.ln.beta', weights.embeddingNorm.beta.data)],
+      'embeddings',
+      { epsilon: eps },
+    )[0]!;
+  } else {
+    hidden = g.input(SHARD_INPUT_HIDDEN, TensorType.FLOAT, ['batch', 'sequence', H]);
+    attentionMask = g.input('attention_mask', TensorType.INT64, ['batch', 'sequence']);
+  }
 
   // Key padding mask: 1 = attend, 0 = padding.
   const mask = g.node('Cast', [attentionMask], 'key_padding_mask', { to: TensorType.INT32 })[0]!;
   const splitSizes = g.int64s('qkv_split', [H, H, H]);
 
   weights.layers.forEach((layer, i) => {
+    if (i < range.start || i >= range.end) return;
     const p = `layer${i}`;
     const qkv = packedQkv(layer.query, layer.key, layer.value, H);
     const projected = matmul(hidden, qkv.w, H, 3 * H, `${p}.qkv`);
@@ -178,6 +205,12 @@ export function buildBertGraph(config: BertConfig, weights: BertWeights, options
       { epsilon: eps },
     )[0]!;
   });
+
+  if (!last) {
+    g.rename(hidden, SHARD_OUTPUT_HIDDEN);
+    g.output(SHARD_OUTPUT_HIDDEN, TensorType.FLOAT, ['batch', 'sequence', H]);
+    return g;
+  }
 
   if (options.rankingHead) {
     const head = options.rankingHead;

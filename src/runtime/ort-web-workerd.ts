@@ -53,6 +53,25 @@ export interface WorkerdOrt {
    * WebAssembly memory only grows, so this is also the peak since the isolate started.
    */
   wasmMemoryBytes(): number | undefined;
+  /** ORT's WebAssembly linear memory, once initialized (for the low-memory loader). */
+  wasmMemory(): WebAssembly.Memory | undefined;
+  /**
+   * ORT's Emscripten module object (what onnxruntime-web's internal getInstance() returns), once
+   * initialized: the low-memory loader (./ort-web-low-memory.ts) allocates the model buffer with
+   * its malloc and keeps it alive through its free. Captured while ORT initializes, see
+   * captureEmscriptenModule.
+   */
+  emscriptenModule(): EmscriptenModule | undefined;
+}
+
+/** The members of ORT's Emscripten module the low-memory loader uses (pinned by test/runtime). */
+export interface EmscriptenModule {
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  HEAP8: Int8Array;
+  HEAPU8: Uint8Array;
+  HEAP32: Int32Array;
+  HEAPU32: Uint32Array;
 }
 
 interface AdapterState {
@@ -92,6 +111,7 @@ export function ortWebForWorkerd(ort: OrtWeb, wasmModule: WebAssembly.Module): W
   ort.env.wasm.wasmBinary = marker;
 
   let memory: WebAssembly.Memory | undefined;
+  let emscripten: EmscriptenModule | undefined;
   let initialized = false;
   let creating: Promise<unknown> = Promise.resolve();
 
@@ -118,6 +138,7 @@ export function ortWebForWorkerd(ort: OrtWeb, wasmModule: WebAssembly.Module): W
         return await ort.InferenceSession.create(model, options);
       }
       const restore = wrapInstantiate(marker, instantiateFromModule);
+      const stopCapture = captureEmscriptenModule(marker, (module) => (emscripten = module));
       try {
         const session = await ort.InferenceSession.create(model, options);
         initialized = true;
@@ -125,6 +146,7 @@ export function ortWebForWorkerd(ort: OrtWeb, wasmModule: WebAssembly.Module): W
       } catch (error) {
         throw explainInitFailure(error);
       } finally {
+        stopCapture();
         restore();
       }
     } finally {
@@ -136,6 +158,8 @@ export function ortWebForWorkerd(ort: OrtWeb, wasmModule: WebAssembly.Module): W
     ort,
     createSession,
     wasmMemoryBytes: () => memory?.buffer.byteLength,
+    wasmMemory: () => memory,
+    emscriptenModule: () => emscripten,
   };
   state = { handle, wasmModule };
   return handle;
@@ -165,6 +189,31 @@ function wrapInstantiate(
   WebAssembly.instantiate = wrapped as typeof WebAssembly.instantiate;
   return () => {
     WebAssembly.instantiate = original;
+  };
+}
+
+/**
+ * onnxruntime-web passes Emscripten a plain config object ({ numThreads, wasmBinary, locateFile })
+ * that becomes the module, and keeps the module private. The glue reads `Module.instantiateWasm`
+ * once while starting; the config object has no such property, so the read reaches
+ * Object.prototype, where a getter defined only for the duration of ORT's initialization sees
+ * the module as `this` (recognized by its `wasmBinary` being our marker) and answers undefined,
+ * so the glue goes on exactly as without it.
+ */
+function captureEmscriptenModule(marker: ArrayBuffer, found: (module: EmscriptenModule) => void): () => void {
+  const key = 'instantiateWasm';
+  const previous = Object.getOwnPropertyDescriptor(Object.prototype, key);
+  if (previous) return () => {};
+  Object.defineProperty(Object.prototype, key, {
+    configurable: true,
+    enumerable: false,
+    get(this: { wasmBinary?: unknown }) {
+      if (this?.wasmBinary === marker) found(this as unknown as EmscriptenModule);
+      return undefined;
+    },
+  });
+  return () => {
+    delete (Object.prototype as Record<string, unknown>)[key];
   };
 }
 

@@ -96,12 +96,14 @@ export async function convertCheckpoint(srcDir: string, outDir: string, options:
     dtypes: { ...(sameWeights ? previous.dtypes : {}), [dtype]: { file, bytes, ...(serialized.data ? { externalData: dataFile } : {}) } },
     // A re-converted artifact invalidates the memory measured for it.
     ...(sameWeights && previous.edge && previous.edge.dtype !== dtype ? { edge: previous.edge } : {}),
+    // Shard sets are written by convertShards from the same weights; keep them while those hold.
+    ...(sameWeights && previous.shards ? { shards: previous.shards } : {}),
   };
   await writeConvertedMetadata(outDir, meta);
   return { modelPath, bytes, dtype, kind };
 }
 
-function describe(config: BertConfig, maxLength: number, pooling: Pooling): Omit<ConvertedMetadata, 'dtypes'> {
+export function describe(config: BertConfig, maxLength: number, pooling: Pooling): Omit<ConvertedMetadata, 'dtypes'> {
   return {
     format: 1,
     hidden: config.hiddenSize,

@@ -4,6 +4,7 @@
  * too. Reading and writing live in ./files.ts, conversion in ./convert.ts.
  */
 import type { Dtype, ModelKind, Pooling } from '../engine/types.js';
+import type { ShardSet } from './shard-metadata.js';
 
 export const METADATA_FILE = 'corom.json';
 /** Longest input in tokens when a conversion is not told otherwise: the ModelScope pipeline's. */
@@ -58,6 +59,8 @@ export interface ConvertedMetadata {
    * memory + JS heap, largest allowed batch); a Worker refuses an artifact over its budget.
    */
   edge?: { dtype: Dtype; peakBytes: number; wasmBytes: number; jsBytes: number; batchRows: number; maxLength: number };
+  /** Per dtype: the model split by layers into shards (`corom convert --shards N`, src/store/shards.ts). */
+  shards?: Partial<Record<Dtype, ShardSet>>;
 }
 
 /** The minimal shape check every reader of corom.json applies before trusting it. */
