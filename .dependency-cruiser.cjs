@@ -1,9 +1,9 @@
 /**
  * The layer order of corom-edge, enforced by `npm test` (`npm run lint:layers`). Bottom to top:
  *
- *   1. contracts      src/errors.ts, src/engine/types.ts, src/store/types.ts, src/contracts/**
+ *   1. contracts      src/errors.ts, src/engine/types.ts
  *   2. blocks         src/tokenizer, src/checkpoint, src/quantize, src/onnx, src/runtime, src/hub,
- *                     src/store, src/retry, src/lock, src/retrieval, models/
+ *                     src/store, src/retrieval, models/, src/retry.ts, src/flags.ts
  *   3. engine         src/engine
  *   4. core           src/core (model contract, queue, batching: no Hono, no status codes)
  *   5. service        src/http, src/eval, src/playground
@@ -15,8 +15,8 @@ const ENTRY = '^(src/node|src/cli|worker|integrations|scripts|test)/';
 const SERVICE = '^src/(http|eval|playground)/';
 const CORE = '^src/core/';
 const ENGINE = '^src/engine/(?!types\\.ts$)';
-const BLOCKS = '^(src/(tokenizer|checkpoint|quantize|onnx|runtime|hub|store|retry|lock|retrieval)/|models/)';
-const CONTRACTS = '^(src/errors\\.ts$|src/engine/types\\.ts$|src/store/types\\.ts$|src/contracts/)';
+const BLOCKS = '^(src/(tokenizer|checkpoint|quantize|onnx|runtime|hub|store|retrieval)/|models/|src/(retry|flags)\\.ts$)';
+const CONTRACTS = '^(src/errors\\.ts$|src/engine/types\\.ts$)';
 
 const above = {
   contracts: [BLOCKS, ENGINE, CORE, SERVICE, ENTRY],
