@@ -169,7 +169,8 @@ describe('the service in workerd, in-isolate WASM backend', () => {
 
     const ready = await worker.get('/ready', { authorization: '' });
     expect(ready.status).toBe(200);
-    expect(ready.body.models).toEqual(['tiny-bert', BGE, TINY_AI]);
+    // With keys configured, the open probe says only its status (issue 14, item 5).
+    expect(ready.body).toEqual({ status: 'ready' });
 
     const info = await worker.get('/info');
     // Read from ORT's own linear memory: whole 64 KiB pages, at least the glue's initial 16 MiB.
