@@ -102,7 +102,9 @@ const devOptions = (persist: string | false, registry: string | undefined) => ({
   server: { hostname: '127.0.0.1', port: 0 },
   inspector: false as const,
   watch: false,
-  logLevel: 'warn' as const,
+  // WORKERD_LOG_LEVEL=debug (with WRANGLER_LOG_PATH) records workerd's and the dev proxy's own
+  // output, e.g. each request the proxy forwards and whether the runtime restarted.
+  logLevel: (process.env.WORKERD_LOG_LEVEL ?? 'warn') as 'debug' | 'info' | 'log' | 'warn' | 'error' | 'none',
   ...(registry ? { registry } : {}),
 });
 
