@@ -20,7 +20,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 
 import type { AppEnv } from '../src/http/app-env.js';
 import { createApp, type CoromApp } from '../src/http/app.js';
-import type { ServedModel } from '../src/core/served-model.js';
+import { isRankingModel, type ServedModel } from '../src/core/served-model.js';
 import type { EdgeConfig } from './config.js';
 import { embeddingsCache, type EmbedCache } from './embed-cache.js';
 import { edgeModel } from './edge-model.js';
@@ -146,6 +146,7 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
 
 /** A served model whose batches (origin fetches, R2 reads, AI calls) outlive the request that started them. */
 function tracked(served: ServedModel, inFlight: InFlight): ServedModel {
+  if (isRankingModel(served)) return { ...served, scorePairs: (pairs) => inFlight.track(served.scorePairs(pairs)) };
   if (served.kind === 'text') return { ...served, embedTexts: (texts) => inFlight.track(served.embedTexts(texts)) };
   return { ...served, embedTokens: (sequences) => inFlight.track(served.embedTokens(sequences)) };
 }
