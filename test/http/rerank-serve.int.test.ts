@@ -9,6 +9,7 @@ import { createCohere } from '@ai-sdk/cohere';
 import { rerank } from 'ai';
 import { CohereClient, CohereClientV2 } from 'cohere-ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoromReranker } from '../../integrations/langchain/index.js';
 import { runCli } from '../helpers/cli.js';
 import { EXPECTED, FIXTURE_DIR, maxAbsDiff } from '../helpers/fixture.js';
 import { convertedRanker, RANK_SCORE_ABS_TOL, RANKER_CASES } from '../helpers/ranker-fixture.js';
@@ -112,5 +113,10 @@ describe('corom serve with a ranker and an embedder', () => {
     expect(ranking).toHaveLength(3);
     ranking.forEach((r) => expect(Math.abs(r.score - cliScores[r.originalIndex]!)).toBeLessThan(RANK_SCORE_ABS_TOL));
     expect(rerankedDocuments).toEqual(ranking.map((r) => documents[r.originalIndex]));
+  });
+
+  it('LangChain CoromReranker (remote) on the ranker gives the cross-encoder scores', async () => {
+    const results = await new CoromReranker({ baseUrl: server.url, model: 'ranker', maxRetries: 0 }).rerank(documents, query);
+    expectCliScores(byIndex(results));
   });
 });
