@@ -23,7 +23,8 @@ import { createApp, type CoromApp } from '../src/http/app.js';
 import { isRankingModel, type ServedModel } from '../src/core/served-model.js';
 import type { EdgeConfig } from './config.js';
 import { embeddingsCache, type EmbedCache } from './embed-cache.js';
-import { edgeModel } from './edge-model.js';
+import { UsageError } from '../src/errors.js';
+import { edgeModel, edgeRanker } from './edge-model.js';
 import type { AiBinding } from './env.js';
 import type { IsolateModel } from './isolate-model.js';
 import type { OriginPool } from './origins.js';
@@ -77,7 +78,16 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
     return inFlight.track(
       (async () => {
         const served: ServedModel[] = [];
-        if (model) served.push(tracked(edgeModel(await model.describe(), { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+        if (model) {
+          const card = await model.describe();
+          if (card.kind === 'rerank') {
+            // Origins take token ids to /v1/embeddings; a ranker's pairs have no origin contract yet.
+            if (origins && origins.size > 0) {
+              throw new UsageError(`the R2 model '${model.id}' is a rerank model (cross-encoder); ORIGINS serve embedding models only: unset ORIGINS to serve it in the isolate`);
+            }
+            served.push(tracked(edgeRanker(card, { isolate: model, log }), inFlight));
+          } else served.push(tracked(edgeModel(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+        }
         for (const spec of config.workersAi) served.push(tracked(workersAiModel(ai!, spec), inFlight));
         return served;
       })(),
