@@ -23,11 +23,10 @@ import { createApp, type CoromApp } from '../src/http/app.js';
 import { isRankingModel, type ServedModel } from '../src/core/served-model.js';
 import type { EdgeConfig } from './config.js';
 import { embeddingsCache, type EmbedCache } from './embed-cache.js';
-import { UsageError } from '../src/errors.js';
 import { edgeModel, edgeRanker } from './edge-model.js';
 import type { AiBinding } from './env.js';
 import type { IsolateModel } from './isolate-model.js';
-import type { OriginPool } from './origins.js';
+import { RERANK, type OriginPool } from './origins.js';
 import { WORKERS_AI_BACKEND, workersAiModel } from './workers-ai.js';
 
 export interface EdgeParts {
@@ -80,13 +79,8 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
         const served: ServedModel[] = [];
         if (model) {
           const card = await model.describe();
-          if (card.kind === 'rerank') {
-            // Origins take token ids to /v1/embeddings; a ranker's pairs have no origin contract yet.
-            if (origins && origins.size > 0) {
-              throw new UsageError(`the R2 model '${model.id}' is a rerank model (cross-encoder); ORIGINS serve embedding models only: unset ORIGINS to serve it in the isolate`);
-            }
-            served.push(tracked(edgeRanker(card, { isolate: model, log }), inFlight));
-          } else served.push(tracked(edgeModel(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+          if (card.kind === 'rerank') served.push(tracked(edgeRanker(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+          else served.push(tracked(edgeModel(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
         }
         for (const spec of config.workersAi) served.push(tracked(workersAiModel(ai!, spec), inFlight));
         return served;
@@ -137,7 +131,7 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
     readiness: async () => {
       const refusal = model?.card?.refusal;
       if (!model || !refusal) return undefined;
-      if (origins && origins.size > 0 && (await origins.serves({ id: model.id, dimensions: model.card!.info.dimensions }))) return undefined;
+      if (origins && origins.size > 0 && (await origins.serves({ id: model.id, dimensions: model.card!.kind === 'rerank' ? RERANK : model.card!.info.dimensions }))) return undefined;
       return `${refusal}${origins && origins.size > 0 ? '; and no origin serves it right now' : ''}`;
     },
     info: () => ({

@@ -13,13 +13,13 @@
  * ids, errors, /metrics -- is the app's, exactly as on Node.
  *
  * A rerank model in R2 (corom.json `task: rerank`, a cross-encoder) is served by edgeRanker: the
- * same app routes (/v1/rerank, /v2/rerank, /v1/text-ranking), scored in the isolate.
+ * same app routes (/v1/rerank, /v2/rerank, /v1/text-ranking), scored by origins or in the isolate.
  */
 import { Engine } from '../src/engine/engine.js';
 import { Ranker } from '../src/engine/ranker.js';
-import type { Embedder, PairScorer } from '../src/engine/types.js';
+import type { Embedder, PairScorer, TokenPair } from '../src/engine/types.js';
 import { BackendUnavailableError, CoromError } from '../src/errors.js';
-import { servedEngine, servedRanker, type EmbeddedBatch, type RankingModel, type TokenModel } from '../src/core/served-model.js';
+import { servedEngine, type EmbeddedBatch, type RankingModel, type ScoredBatch, type TokenModel } from '../src/core/served-model.js';
 import { rankerInfo, type IsolateModel, type ModelCard } from './isolate-model.js';
 import { MemoryBudgetError } from './memory-budget.js';
 import type { OriginPool } from './origins.js';
@@ -61,25 +61,70 @@ export function edgeModel(card: ModelCard, parts: EdgeModelParts): TokenModel {
   return { ...base, embedTokens };
 }
 
+/** A tokenized pair that keeps its texts, for origins (they take text and tokenize it themselves). */
+interface TextPair extends TokenPair {
+  query: string;
+  passage: string;
+}
+
+function hasTexts(pair: TokenPair): pair is TextPair {
+  return typeof (pair as Partial<TextPair>).query === 'string' && typeof (pair as Partial<TextPair>).passage === 'string';
+}
+
 /**
  * A rerank model (cross-encoder) from R2 as the app serves it: pairs tokenized by the engine's
- * Ranker over the R2 vocabulary, scored by the isolate's onnxruntime-web session (label `wasm`).
- * Origins are not used for rankers (edgeApp refuses that configuration); a model over the memory
- * budget answers 503 as an embedding model does.
+ * Ranker over the R2 vocabulary, and each batch scored by the first backend that can:
+ *
+ *   1. origins (ORIGINS): each query of the batch with its passages POSTed to an origin's
+ *      /v1/rerank with `raw_scores: true` (worker/origins.ts), logits back (label `origin:<url>`);
+ *   2. the isolate's onnxruntime-web session (label `wasm`), under the memory budget.
+ *
+ * A batch is answered whole by origins or whole by the isolate.
  */
 export function edgeRanker(card: ModelCard, parts: EdgeModelParts): RankingModel {
-  const { isolate, log } = parts;
+  const { isolate, origins, log } = parts;
   let refusalLogged = false;
   const info = rankerInfo(card);
-  const lazyScorer: PairScorer = {
+  const ranker = new Ranker(card.tokenizer, {
     info,
     scoreTokens: async (pairs) => {
-      await loadIsolate(isolate, info.id, 0, log, () => refusalLogged, () => (refusalLogged = true));
+      await loadIsolate(isolate, info.id, origins?.size ?? 0, log, () => refusalLogged, () => (refusalLogged = true));
       return ((await isolate.load()) as PairScorer).scoreTokens(pairs);
     },
     close: async () => {},
+  });
+
+  /** The batch's logits from origins, one call per query of the batch; undefined when one is not answered. */
+  async function fromOrigins(pairs: readonly TextPair[]): Promise<ScoredBatch | undefined> {
+    const byQuery = new Map<string, number[]>();
+    pairs.forEach((p, i) => byQuery.set(p.query, [...(byQuery.get(p.query) ?? []), i]));
+    const logits = new Float32Array(pairs.length);
+    const used: string[] = [];
+    for (const [query, indexes] of byQuery) {
+      const outcome = await origins!.rank(info.id, query, indexes.map((i) => pairs[i]!.passage));
+      if (outcome.kind !== 'answered') {
+        if (outcome.attempted > 0) log(`no origin answered for '${info.id}', answering in the isolate: ${outcome.reasons.join('; ')}`);
+        return undefined;
+      }
+      indexes.forEach((i, k) => (logits[i] = outcome.logits[k]!));
+      const label = originBackend(outcome.origin);
+      if (!used.includes(label)) used.push(label);
+    }
+    return { logits, backend: used.join(',') };
+  }
+
+  return {
+    task: 'rerank',
+    info,
+    tokenizePairs: (query, passages) => ranker.tokenizePairs(query, passages).map((pair, i): TextPair => ({ ...pair, query, passage: passages[i]! })),
+    scorePairs: async (pairs) => {
+      if (origins && origins.size > 0 && pairs.every(hasTexts)) {
+        const answered = await fromOrigins(pairs);
+        if (answered) return answered;
+      }
+      return { logits: await ranker.scorePairs(pairs), backend: WASM_BACKEND };
+    },
   };
-  return servedRanker(new Ranker(card.tokenizer, lazyScorer), { backend: WASM_BACKEND });
 }
 
 /** Loads the isolate's session, turning why it cannot into a BackendUnavailableError (503 with the reason). */

@@ -3,7 +3,7 @@
  * (plain Node, no workerd): createEdgeApp over an in-memory R2 bucket, the isolate's
  * onnxruntime-web session (the same compiled .wasm module wrangler bundles). /v1/text-ranking and
  * /v2/rerank give the fixture's scores; /v1/models says `rerank`; embeddings are a 400 naming the
- * kind; ORIGINS with a rerank R2 model is refused with a reason (/ready 503).
+ * kind. Origins for rankers: test/worker/edge-ranker-origin.int.test.ts.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -14,7 +14,6 @@ import { parseConfig } from '../../worker/config.js';
 import { createEdgeApp } from '../../worker/edge-app.js';
 import type { WorkerEnv } from '../../worker/env.js';
 import { IsolateModel } from '../../worker/isolate-model.js';
-import { OriginPool } from '../../worker/origins.js';
 import { convertedRanker, RANK_SCORE_ABS_TOL, RANKER_CASES } from '../helpers/ranker-fixture.js';
 
 vi.mock('onnxruntime-web/ort-wasm-simd-threaded.wasm', async () => {
@@ -48,7 +47,6 @@ function startEdge(vars: WorkerEnv = {}) {
   const app = createEdgeApp({
     config,
     model: new IsolateModel(env.MODELS!, config.model!, config.memoryBudgetBytes),
-    ...(config.origins.urls.length > 0 ? { origins: new OriginPool(config.origins, Date.now, (l) => logs.push(l)) } : {}),
     wasmMemoryBytes: () => undefined,
     log: (line) => logs.push(line),
   });
@@ -101,12 +99,5 @@ describe('a rerank model in R2, served in the isolate', () => {
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.code).toBe('wrong_model_task');
     expect(wrong.body.error.message).toContain("model 'tiny-ranker' serves rerank, not embedding");
-  });
-
-  it('ORIGINS with a rerank R2 model is refused with its reason (not silently ignored)', async () => {
-    const withOrigins = startEdge({ ORIGINS: 'http://127.0.0.1:9' });
-    const ready = await withOrigins.request('/ready');
-    expect(ready.status).toBe(503);
-    expect(ready.body.error.message).toMatch(/is a rerank model \(cross-encoder\); ORIGINS serve embedding models only/);
   });
 });
