@@ -39,7 +39,7 @@ import { newRouter, type Service } from './service.js';
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/', '/health', '/ready', '/docs', '/openapi.json']);
 
 /** Routes whose requests go through a model queue (refused early with 429 when every queue is full). */
-const INFERENCE_PATHS: ReadonlySet<string> = new Set(['/v1/embeddings', '/v1/rerank', '/v1/sentence-embedding']);
+const INFERENCE_PATHS: ReadonlySet<string> = new Set(['/v1/embeddings', '/v1/rerank', '/v2/rerank', '/v1/text-ranking', '/v1/sentence-embedding']);
 
 export type CoromApp = OpenAPIHono<AppEnv>;
 

@@ -113,11 +113,17 @@ export function buildSchemas(maxInputs: number) {
       object: z.literal('model'),
       created: z.number().int(),
       owned_by: z.string(),
-      dimensions: z.number().int(),
+      kind: z.enum(['embedding', 'rerank']).openapi({
+        description:
+          "What the model does. 'embedding': a bi-encoder (vectors; its /v1/rerank scores are cosines of query and document vectors). " +
+          "'rerank': a cross-encoder (one relevance score per query-document pair; /v1/rerank, /v2/rerank and /v1/text-ranking only).",
+      }),
+      dimensions: z.number().int().optional().openapi({ description: 'Vector size (embedding models).' }),
       max_length: z.number().int(),
       backend: z.string(),
       dtype: z.string(),
-      pooling: z.string(),
+      pooling: z.string().optional().openapi({ description: 'How vectors are pooled (embedding models).' }),
+      hidden: z.number().int().optional().openapi({ description: 'Hidden size of the encoder (rerank models).' }),
       vocab_size: z.number().int(),
       accepts_token_ids: z.boolean(),
     })
@@ -149,6 +155,7 @@ export function buildSchemas(maxInputs: number) {
           .nullish()
           .openapi({ description: 'Return only the best N results (default: all).' }),
         return_documents: z.boolean({ error: 'must be true or false' }).nullish().openapi({ description: 'Include each document text in its result (default false).' }),
+        ...rankingRequestExtras(),
       },
       { error: expected('a JSON object') },
     )
@@ -156,15 +163,21 @@ export function buildSchemas(maxInputs: number) {
 
   const RerankResponse = z
     .object({
+      id: z.string().openapi({ description: "Cohere's response id: this request's id (the X-Request-Id header)." }),
       model: z.string(),
       results: z.array(
         z.object({
           index: z.number().int(),
-          relevance_score: z.number().openapi({ description: 'Cosine similarity of the query and document vectors, in [-1, 1].' }),
+          relevance_score: z.number().openapi({
+            description:
+              'A rerank model (cross-encoder): sigmoid of its logit, in (0, 1), or the logit itself with raw_scores. ' +
+              'An embedding model: cosine similarity of the query and document vectors, in [-1, 1].',
+          }),
           document: z.object({ text: z.string() }).optional(),
         }),
       ),
       usage: UsageSchema,
+      meta: RerankMeta,
     })
     .openapi('RerankResponse');
 
@@ -224,7 +237,11 @@ export function buildSchemas(maxInputs: number) {
     })
     .openapi('TokenizeResponse');
 
+  const { TextRankingRequest, TextRankingResponse } = rankingSchemas(maxInputs);
+
   return {
+    TextRankingRequest,
+    TextRankingResponse,
     EmbeddingRequest,
     EmbeddingResponse,
     Model,
@@ -239,3 +256,68 @@ export function buildSchemas(maxInputs: number) {
 }
 
 export type Schemas = ReturnType<typeof buildSchemas>;
+
+// ---- Ranking (cross-encoder rerank models): Cohere's extra fields, `meta`, ModelScope's text-ranking. ----
+
+/**
+ * Fields of Cohere's v1 / v2 and TEI's rerank bodies beyond query, documents, top_n and
+ * return_documents. `raw_scores` is honoured; the others are accepted so unchanged clients work,
+ * and ignored (documents are truncated to the model's max length as a pair, one chunk each).
+ * Unknown fields, and keys of a document object other than `text`, are dropped, not refused.
+ */
+function rankingRequestExtras() {
+  const ignored = (what: string) => `Accepted for Cohere compatibility and ignored: ${what}.`;
+  return {
+    raw_scores: z
+      .boolean({ error: 'must be true or false' })
+      .nullish()
+      .openapi({ description: "TEI's option. With a rerank model, true returns the logits (before the sigmoid) as relevance_score. An embedding model's cosine is already raw: no change." }),
+    rank_fields: z.array(z.string({ error: 'must be a string' }), { error: 'must be an array of strings' }).nullish().openapi({ description: ignored("only a document's `text` is ranked") }),
+    max_chunks_per_doc: z.number({ error: 'must be a number' }).nullish().openapi({ description: ignored('each document is one chunk') }),
+    max_tokens_per_doc: z.number({ error: 'must be a number' }).nullish().openapi({ description: ignored("query and document are truncated together to the model's max length (longest_first)") }),
+    priority: z.number({ error: 'must be a number' }).nullish().openapi({ description: ignored('requests are served in arrival order') }),
+  };
+}
+
+const RerankMeta = z
+  .object({
+    api_version: z.object({ version: z.string() }),
+    billed_units: z.object({ search_units: z.number().int().openapi({ description: "Cohere's unit: one query with up to 100 documents. Nothing is billed here." }) }),
+  })
+  .openapi('RerankMeta');
+
+function rankingSchemas(maxInputs: number) {
+  const Sentences = (name: string) =>
+    z
+      .array(NonEmptyText, { error: expected('an array of strings') })
+      .min(1, { error: 'must hold at least one sentence' })
+      .max(maxInputs, { error: (issue) => `${name} has ${(issue.input as unknown[]).length} items; at most ${maxInputs} are allowed per request` });
+
+  const TextRankingRequest = z
+    .object(
+      {
+        model: ModelField.nullish().openapi({ description: 'A served rerank model id; the first rerank model when omitted.' }),
+        input: z
+          .object(
+            {
+              source_sentence: Sentences('input.source_sentence')
+                .max(1, { error: 'must hold exactly one query (the pipeline ranks one query against sentences_to_compare)' })
+                .openapi({ example: ['功和功率的区别'] }),
+              sentences_to_compare: Sentences('input.sentences_to_compare').openapi({
+                example: ['功反映做功多少，功率反映做功快慢。', '什么是有功功率和无功功率?无功功率有什么用什么是有功功率和无功功率?'],
+              }),
+            },
+            { error: expected('an object {"source_sentence": [query], "sentences_to_compare": [...]}') },
+          )
+          .openapi({ description: 'The ModelScope text-ranking pipeline input.' }),
+      },
+      { error: expected('a JSON object') },
+    )
+    .openapi('TextRankingRequest');
+
+  const TextRankingResponse = z
+    .object({ scores: z.array(z.number()).openapi({ description: 'sigmoid(logit) of each sentence to compare, in input order (the pipeline output).' }) })
+    .openapi('TextRankingResponse');
+
+  return { TextRankingRequest, TextRankingResponse };
+}
