@@ -31,7 +31,7 @@
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readBertConfig } from '../src/checkpoint/read.js';
@@ -279,6 +279,8 @@ if (sections.has('ranker')) {
   const requests = rerankRequests('data/cmrc2018/cmrc2018_dev.json', pairCount, perRequest);
   const tjsRoot = await transformersJsRankerFolder(rankerDir, work, 128);
   const section: Record<string, unknown> = {
+    // The 1-minute load average before and after: a shared machine shows here.
+    loadAverage: { start: loadavg()[0] },
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine: results.machine,
     threads,
@@ -309,6 +311,7 @@ if (sections.has('ranker')) {
     section[dtype] = { ours: oursRate, transformersJs: theirsRate, ratio: oursRate.median / theirsRate.median, maxAbsLogitDiff };
   }
   section.int8OverFp32 = (section.int8 as { ours: Summary }).ours.median / (section.fp32 as { ours: Summary }).ours.median;
+  (section.loadAverage as { end?: number }).end = loadavg()[0];
 
   // Rerank requests/s through a server, only when the server says it serves a ranker
   // (kind "rerank" in /v1/models): a server without cross-encoder routes reranks by cosine.

@@ -107,7 +107,7 @@ function rankerSection(k: R): string[] {
   }
   lines.push(
     '',
-    `int8 over fp32 (engine): ${x(k.int8OverFp32)}.`,
+    `int8 over fp32 (engine): ${x(k.int8OverFp32)}.${k.loadAverage ? ` 1-minute load average ${k.loadAverage.start.toFixed(1)} before, ${k.loadAverage.end.toFixed(1)} after (${m.cores} cores): above the core count, other processes shared the CPU.` : ''}`,
     '',
     "transformers.js side: `AutoTokenizer` with `text_pair` + `AutoModelForSequenceClassification` on our converted `model.fp32.onnx` / `model.int8.onnx` (symlinked), sigmoid taken by the caller. Its `text-classification` pipeline cannot be used: it takes no text pair and applies softmax, which is 1 for a one-logit ranker. transformers.js truncates a long pair by cutting its tail at 128 tokens where ours truncates longest_first (the ModelScope pipeline's rule): the same token count per pair, so the same compute; the logits are compared only on pairs short enough that neither side truncates. Ours groups a request's pairs by length before padding; transformers.js pads the whole request to its longest pair.",
     '',

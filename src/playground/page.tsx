@@ -1,7 +1,7 @@
 /**
  * The Playground page markup (server-rendered with hono/jsx): the model card's widget -- a source
  * sentence, sentences to compare, the four examples, a Run button -- plus results and code
- * snippets. The script (client/, bundled) fills in models, rows and results.
+ * snippets; then the ranking view (query, passages, the ranker card's example, scores). The script (client/, bundled) fills in models, rows and results.
  */
 import type { FC } from 'hono/jsx';
 import { raw } from 'hono/html';
@@ -120,6 +120,26 @@ const Page: FC<{ assets: PageAssets }> = ({ assets }) => (
           <div id={ID.vectors} class="pg-scroll"></div>
         </section>
 
+        <section aria-labelledby="pg-code-title">
+          <h2 id="pg-code-title">代码</h2>
+          <p>用同样的输入调用服务：</p>
+          {SNIPPETS.map((snippet) => (
+            <div class="pg-snippet">
+              <div class="pg-snippet-head">
+                <h3>
+                  {snippet.title} <span class="pg-hint">{snippet.note}</span>
+                </h3>
+                <button type="button" class="pg-button" data-copy={snippet.id} data-label={snippet.title}>
+                  复制
+                </button>
+              </div>
+              <pre tabindex={0} aria-label={`${snippet.title} 代码`}>
+                <code id={snippet.id}></code>
+              </pre>
+            </div>
+          ))}
+        </section>
+
         <section aria-labelledby="pg-rank-title">
           <h2 id="pg-rank-title">段落排序（cross-encoder）</h2>
           <p class="pg-lead">
@@ -161,26 +181,6 @@ const Page: FC<{ assets: PageAssets }> = ({ assets }) => (
             <dl id={ID.rankMeta} class="pg-meta"></dl>
             <ol id={ID.rankList} class="pg-ranking"></ol>
           </div>
-        </section>
-
-        <section aria-labelledby="pg-code-title">
-          <h2 id="pg-code-title">代码</h2>
-          <p>用同样的输入调用服务：</p>
-          {SNIPPETS.map((snippet) => (
-            <div class="pg-snippet">
-              <div class="pg-snippet-head">
-                <h3>
-                  {snippet.title} <span class="pg-hint">{snippet.note}</span>
-                </h3>
-                <button type="button" class="pg-button" data-copy={snippet.id} data-label={snippet.title}>
-                  复制
-                </button>
-              </div>
-              <pre tabindex={0} aria-label={`${snippet.title} 代码`}>
-                <code id={snippet.id}></code>
-              </pre>
-            </div>
-          ))}
         </section>
       </main>
       <script>{raw(assets.script)}</script>
