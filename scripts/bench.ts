@@ -261,6 +261,13 @@ if (sections.has('roofline')) {
 
 // --- 6. cross-encoder ranker ---------------------------------------------------------------------
 if (sections.has('ranker')) {
+  // --rerank-server: check it serves a ranker before measuring anything else.
+  const rerankServer = flags['rerank-server']?.replace(/\/$/, '');
+  const servedRanker = rerankServer === undefined ? undefined : await findServedRanker(rerankServer);
+  if (servedRanker && 'missing' in servedRanker) {
+    process.stderr.write(`bench: --rerank-server ${rerankServer}: ${servedRanker.missing}\n`);
+    process.exit(1);
+  }
   let rankerSource: string;
   if (flags['ranker-model']) rankerSource = resolve(flags['ranker-model']);
   else if (quick) rankerSource = resolve('test/fixtures/tiny-ranker');
@@ -321,13 +328,9 @@ if (sections.has('ranker')) {
     for (let r = 0; r < runs; r++) out.push(await rerankLoadTest(url, model, requests, 8, loadSeconds));
     return out;
   };
-  if (flags['rerank-server']) {
-    const url = flags['rerank-server'].replace(/\/$/, '');
-    const found = await findServedRanker(url);
-    if ('missing' in found) {
-      process.stderr.write(`bench: --rerank-server ${url}: ${found.missing}\n`);
-      process.exit(1);
-    }
+  if (rerankServer !== undefined && servedRanker && 'id' in servedRanker) {
+    const url = rerankServer;
+    const found = servedRanker;
     log(`rerank load on ${url} (${found.id}) ...`);
     const list = await rerankRuns(url, found.id);
     section.http = { server: url, model: found.id, connections: 8, seconds: loadSeconds, runs: list, requestsPerSec: summarize(list.map((x) => x.requestsPerSec)), pairsPerSec: summarize(list.map((x) => x.pairsPerSec)) };
