@@ -191,6 +191,18 @@ describe('corom eval --rerank with the tiny-ranker fixture', () => {
     expect(r.stdout).toMatch(/recall@50\s+(\d\.\d{4})\s+\1\s+\+0\.0000/);
   });
 
+  it('reranks a dense first stage too (the embedder and the ranker loaded one after the other)', async () => {
+    const { convertedFixture } = await import('../helpers/fixture.js');
+    const embedder = await convertedFixture('fp32');
+    await convertedRanker('int8'); // the same folder, now with the int8 model too
+    const r = await runCli(['eval', '--retriever', 'dense', '--model', embedder, '--dataset', 'data/cmrc2018/cmrc2018_trial.json', '--limit', '5', '--rerank', ranker, '--rerank-depth', '6', '--rerank-dtype', 'int8', '--no-cache', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ retriever: 'dense', queries: 5, settings: { depth: 1000 }, rerank: { depth: 6, pairs: 30, model: { dtype: 'int8' } } });
+    expect(Object.keys(out.rerank.metrics)).toEqual(['mrr@10', 'recall@1', 'recall@50', 'recall@1000']);
+    expect(out.rerank.metrics['recall@50']).toBe(out.metrics['recall@50']);
+  });
+
   it.each([
     [['--rerank-depth', '5'], /--rerank-depth applies only with --rerank DIR/],
     [['--rerank', 'r', '--rerank-depth', '0'], /--rerank-depth must be a positive integer/],
