@@ -95,11 +95,12 @@ const CASES: Case[] = [
   ),
   { name: 'dimensions NaN', request: post('/v1/embeddings', '{"input":"a","dimensions":NaN}'), statuses: [400] },
   // Lone surrogates (as JSON escapes) everywhere a string goes.
-  { name: 'input lone high surrogate', request: post('/v1/embeddings', '{"input":"\\ud800"}'), statuses: [200] },
-  { name: 'input lone low surrogates', request: post('/v1/embeddings', '{"input":["\\udfff","\\udc00\\ud800","a\\ud800b"]}'), statuses: [200] },
-  { name: 'rerank lone surrogates, echoed back', request: post('/v1/rerank', '{"query":"\\ud800","documents":["\\udfff"],"return_documents":true}'), statuses: [200] },
-  { name: 'pipeline lone surrogates', request: post('/v1/sentence-embedding', '{"input":{"source_sentence":["\\ud83d"],"sentences_to_compare":["\\ude00"]}}'), statuses: [200] },
-  { name: 'tokenize lone surrogate', request: post('/tokenize', '{"inputs":"\\udbff"}'), statuses: [200] },
+  { name: 'input lone high surrogate', request: post('/v1/embeddings', '{"input":"a\\ud800"}'), statuses: [200] },
+  { name: 'input only a lone surrogate (no tokens after normalization)', request: post('/v1/embeddings', '{"input":"\\ud800"}'), statuses: [400] },
+  { name: 'input lone low surrogates', request: post('/v1/embeddings', '{"input":["b\\udfff","\\udc00c\\ud800","a\\ud800b"]}'), statuses: [200] },
+  { name: 'rerank lone surrogates, echoed back', request: post('/v1/rerank', '{"query":"q\\ud800","documents":["\\udfffd"],"return_documents":true}'), statuses: [200] },
+  { name: 'pipeline lone surrogates', request: post('/v1/sentence-embedding', '{"input":{"source_sentence":["s\\ud83d"],"sentences_to_compare":["\\ude00t"]}}'), statuses: [200] },
+  { name: 'tokenize lone surrogate', request: post('/tokenize', '{"inputs":"\\udbffu"}'), statuses: [200] },
   { name: 'model id with a lone surrogate', request: post('/v1/embeddings', '{"input":"a","model":"\\ud800"}'), statuses: [404] },
   { name: 'NUL escape in text', request: post('/v1/embeddings', '{"input":"a\\u0000b"}'), statuses: [200] },
   // Invalid UTF-8 bytes.
