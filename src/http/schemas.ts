@@ -101,7 +101,7 @@ export function buildSchemas(maxInputs: number) {
     });
 
   const EmbeddingRequest = checkedFirst(
-      z
+    z
       .object(
         {
           input: EmbeddingInput,
@@ -210,7 +210,7 @@ export function buildSchemas(maxInputs: number) {
       .max(maxInputs, { error: (issue) => `${name} has ${(issue.input as unknown[]).length} items; at most ${maxInputs} are allowed per request` });
 
   const SentenceEmbeddingRequest = checkedFirst(
-      z
+    z
       .object(
         {
           model: ModelField.nullish(),
@@ -250,7 +250,7 @@ export function buildSchemas(maxInputs: number) {
     .openapi('SentenceEmbeddingResponse');
 
   const TokenizeRequest = checkedFirst(
-      z
+    z
       .object(
         {
           inputs: z
