@@ -77,7 +77,7 @@ export interface FetchModelOptions {
   layout?: HubLayoutOption;
   /** Default: master (ModelScope) / main (Hugging Face). */
   revision?: string;
-  /** Dtypes to convert to; [] downloads only. Default int8 and q4. */
+  /** Dtypes to convert to; [] downloads only. Default DEFAULT_FETCH_DTYPES (fp32 and q4). */
   dtypes?: readonly Dtype[];
   /** Download and convert again even when cached. */
   force?: boolean;
