@@ -9,20 +9,27 @@
  * on text it cannot follow.
  */
 
-export interface OverlongList {
-  /** Where the list is, as the validation messages write it: `input`, `input.source_sentence`, `documents`; '' for the body itself. */
-  path: string;
-  /** How many elements it holds. */
-  items: number;
-}
+export type OverlongList =
+  | {
+      /** Where the list is, as the validation messages write it: `input`, `input.source_sentence`, `documents`; '' for the body itself. */
+      path: string;
+      /** How many elements it holds. */
+      items: number;
+    }
+  | {
+      path: string;
+      /** A list of numbers longer than maxItems with something else at this index (reported at once). */
+      mixedAt: number;
+      kind: 'string' | 'array' | 'object' | 'boolean' | 'null';
+    };
 
 interface Frame {
   array: boolean;
   /** The key or index of this container in its parent (undefined for the body). */
   at: string | number | undefined;
-  /** Arrays: elements seen so far, and whether the first was a number. */
+  /** Arrays: elements seen so far, and whether all of them were numbers. */
   count: number;
-  firstIsNumber: boolean;
+  allNumbers: boolean;
   /** Objects: the key of the member being read, and whether the next string is a key. */
   key: string;
   expectingKey: boolean;
@@ -77,14 +84,14 @@ function countToClose(text: string, start: number, counted: number): number {
 }
 
 /**
- * The first array in `text` (JSON) whose first element is not a number and which holds more than
- * `maxItems` elements, with its exact count; undefined when there is none, or when `text` is not
- * JSON this pass can follow.
+ * The first array in `text` (JSON) that holds more than `maxItems` elements, not all numbers: with
+ * its exact count, or, for a list of numbers with something else past `maxItems`, that element's
+ * index and kind. Undefined when there is none, or when `text` is not JSON this pass can follow.
  */
 export function findOverlongList(text: string, maxItems: number): OverlongList | undefined {
   // An array of more than maxItems elements takes at least 2 * maxItems + 3 characters.
   if (text.length < 2 * maxItems + 3) return undefined;
-  const stack: Frame[] = [{ array: false, at: undefined, count: 0, firstIsNumber: false, key: '', expectingKey: false }];
+  const stack: Frame[] = [{ array: false, at: undefined, count: 0, allNumbers: true, key: '', expectingKey: false }];
   /** Depth of the over-long array once found (then only its elements are counted, to its end). */
   let found = -1;
   const result = (i: number): OverlongList | undefined => {
@@ -92,12 +99,16 @@ export function findOverlongList(text: string, maxItems: number): OverlongList |
     return items < 0 ? undefined : { path: pathOf(stack, found), items };
   };
 
-  const value = (isNumber: boolean): string | number | undefined => {
+  let mixed: OverlongList | undefined;
+  const value = (kind: 'number' | 'string' | 'array' | 'object' | 'boolean' | 'null'): string | number | undefined => {
     const parent = stack[stack.length - 1];
     if (!parent.array) return parent.key;
     parent.count++;
-    if (parent.count === 1) parent.firstIsNumber = isNumber;
-    else if (parent.count > maxItems && !parent.firstIsNumber && found < 0) found = stack.length - 1;
+    if (kind !== 'number' && parent.allNumbers) {
+      parent.allNumbers = false;
+      if (parent.count > maxItems) mixed = { path: pathOf(stack, stack.length - 1), mixedAt: parent.count - 1, kind };
+    }
+    if (parent.count > maxItems && !parent.allNumbers && found < 0) found = stack.length - 1;
     return parent.count - 1;
   };
 
@@ -121,16 +132,18 @@ export function findOverlongList(text: string, maxItems: number): OverlongList |
         }
         top.expectingKey = false;
       } else {
-        value(false);
+        value('string');
+        if (mixed) return mixed;
         if (found >= 0) return result(i);
       }
       i = end;
       continue;
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      const at = stack.length === 1 ? undefined : value(false);
+      const at = stack.length === 1 ? undefined : value(c === 0x5b ? 'array' : 'object');
+      if (mixed) return mixed;
       if (found >= 0) return result(i);
-      stack.push({ array: c === 0x5b, at, count: 0, firstIsNumber: false, key: '', expectingKey: c === 0x7b });
+      stack.push({ array: c === 0x5b, at, count: 0, allNumbers: true, key: '', expectingKey: c === 0x7b });
       continue;
     }
     if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
@@ -139,8 +152,10 @@ export function findOverlongList(text: string, maxItems: number): OverlongList |
       continue;
     }
     // A number or a literal (true, false, null): skip to its end.
-    const isNumber = c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39);
-    if (stack.length > 1) value(isNumber);
+    if (!(c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 /* t */ || c === 0x66 /* f */ || c === 0x6e)) return undefined;
+    const kind = c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39) ? 'number' : c === 0x6e /* n */ ? 'null' : 'boolean';
+    if (stack.length > 1) value(kind);
+    if (mixed) return mixed;
     if (found >= 0) return result(i);
     while (i + 1 < n) {
       const d = text.charCodeAt(i + 1);

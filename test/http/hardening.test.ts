@@ -81,6 +81,11 @@ describe('item 1: validation cost', () => {
     expect(findOverlongList(`{"documents":${repeat('{"text":"a,]"}', 2049)}}`, 2048)).toEqual({ path: 'documents', items: 2049 });
     expect(findOverlongList(`{"input":[${repeat('1', 5000)},${repeat('[]', 2049)}]}`, 2048)).toEqual({ path: 'input[1]', items: 2049 });
     expect(findOverlongList(`{"input":${repeat('1', 100_000)}}`, 2048)).toBeUndefined();
+    // Numbers first, then something else: past maxItems it is named at once, before it the list is counted.
+    expect(findOverlongList(`{"input":[${repeat('1', 3000).slice(1, -1)},[]]}`, 2048)).toEqual({ path: 'input', mixedAt: 3000, kind: 'array' });
+    expect(findOverlongList(`{"input":[${repeat('1', 3000).slice(1, -1)},null]}`, 2048)).toEqual({ path: 'input', mixedAt: 3000, kind: 'null' });
+    expect(findOverlongList(`{"input":[1,${repeat('[]', 3000).slice(1, -1)}]}`, 2048)).toEqual({ path: 'input', items: 3001 });
+    expect(findOverlongList(`{"input":[${repeat('1', 3000).slice(1, -1)},NaN]}`, 2048)).toBeUndefined();
     expect(findOverlongList(`{"input":${repeat('"a"', 2048)}}`, 2048)).toBeUndefined();
     expect(findOverlongList(`{"input":"${'[],'.repeat(5000)}"}`, 2048)).toBeUndefined();
     expect(findOverlongList(`{"input":${repeat('[]', 5000).slice(0, -1)}`, 2048)).toBeUndefined();
@@ -128,7 +133,19 @@ describe('item 7: a flat token-id list is one input', () => {
   it('text mixed into a long id list is named too', async () => {
     const answer = await post('/v1/embeddings', `{"input":[${'1,'.repeat(5000)}"a"]}`);
     expect(answer.status).toBe(400);
-    expect(answer.json.error.message).toMatch(/^input\[5000\] is a string but input\[0\] is a number; one request must not mix/);
+    expect(answer.json.error.param).toBe('input[5000]');
+    expect(answer.json.error.message).toMatch(/^input\[5000\] is a string but input\[0\] is a number; one (request|list) must not mix/);
+  });
+
+  it('1,390,000 x [] after one token id is refused by count before the body is parsed', async () => {
+    const body = `{"input":[1,${'[],'.repeat(1_389_999)}[]]}`;
+    const parse = vi.spyOn(JSON, 'parse');
+    const answer = await post('/v1/embeddings', body);
+    const parsedBody = parse.mock.calls.some(([text]) => typeof text === 'string' && text.length >= body.length);
+    parse.mockRestore();
+    expect(answer.status).toBe(400);
+    expect(answer.json.error.message).toMatch(/^input has 1390001 items; at most 2048/);
+    expect(parsedBody).toBe(false);
   });
 
   it('a valid list of 5,000 ids is one input, truncated to the max length', async () => {

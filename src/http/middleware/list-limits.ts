@@ -25,6 +25,13 @@ export function boundedLists(maxItems: number): MiddlewareHandler<AppEnv> {
     const list = findOverlongList(text, maxItems);
     if (list === undefined) return next();
     if (list.path === '') throw new ApiError(400, 'The request body must be a JSON object', { code: 'invalid_request_body' });
+    if ('mixedAt' in list) {
+      const at = `${list.path}[${list.mixedAt}]`;
+      throw new ApiError(400, `${at} is a ${list.kind} but ${list.path}[0] is a number; one list must not mix token ids with anything else`, {
+        param: at,
+        code: 'invalid_parameter',
+      });
+    }
     throw new ApiError(400, `${list.path} has ${list.items} items; at most ${maxItems} are allowed per request, split it into several requests`, {
       param: list.path,
       code: 'invalid_parameter',
