@@ -18,8 +18,8 @@ export interface LocalModelOptions {
   /** Converted folder (corom convert) or ModelScope checkout; default: COROM_MODEL, else corom-base. */
   modelPath?: string;
   /**
-   * Default: fp32 for `modelPath` (as `corom embed`); for the default model, what `corom serve`
-   * loads: COROM_DTYPE, else int8.
+   * Default fp32, as `corom embed` and `corom serve`; for the default model COROM_DTYPE is read
+   * first, like `corom serve` does.
    */
   dtype?: Dtype;
   backend?: BackendName;

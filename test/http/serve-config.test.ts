@@ -5,7 +5,8 @@ import { parseServeConfig, SERVE_ENV, SERVE_USAGE } from '../../src/node/serve-c
 describe('corom serve configuration', () => {
   it('has sane defaults', () => {
     const c = parseServeConfig([], {});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, backend: 'node', device: 'cpu', batching: true, apiKeys: [], corsOrigins: [] });
+    // fp32, the one default precision (issue 14, item 13); int8 and q4 are --dtype away.
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dtype: 'fp32', backend: 'node', device: 'cpu', batching: true, apiKeys: [], corsOrigins: [] });
     expect(c.model).toBeUndefined();
   });
 
