@@ -3,11 +3,20 @@
  * lists are refused against MAX_INPUTS before the body is parsed, /health says only its status
  * with keys configured, a trailing slash is a 404; and its body limit is sized for a 128 MB isolate.
  */
+import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../worker/config.js';
 import { createEdgeApp } from '../../worker/edge-app.js';
 import type { AiBinding, WorkerEnv } from '../../worker/env.js';
 import { fakeAiVector } from './fake-ai.js';
+
+// worker/isolate-model.ts imports the .wasm module wrangler compiles at deploy time; Node cannot
+// import a .wasm file, so the test hands it the same module compiled from the same file.
+vi.mock('onnxruntime-web/ort-wasm-simd-threaded.wasm', async () => {
+  const require = createRequire(import.meta.url);
+  const { readFile: read } = await import('node:fs/promises');
+  return { default: await WebAssembly.compile(await read(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'))) };
+});
 
 const BGE = '@cf/baai/bge-small-en-v1.5';
 const KEY = 'edge-key';
