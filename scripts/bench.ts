@@ -6,7 +6,10 @@
  *   2. WASM backend vs native backend, one thread each;
  *   3. the HTTP server under load from another process (autocannon), batching on vs off;
  *   4. our tokenizer vs transformers.js' tokenizer;
- *   5. achieved GOP/s of the engine vs the peak of one large MatMul in the same runtime.
+ *   5. achieved GOP/s of the engine vs the peak of one large MatMul in the same runtime;
+ *   6. the cross-encoder ranker: pairs/s of the engine's Ranker vs transformers.js on the same ONNX
+ *      file (fp32, int8), requests of 20 passages; rerank requests/s through the server when it
+ *      serves the ranker (or through --rerank-server URL) -- see scripts/bench/ranker.ts.
  * Every figure is the median of --runs runs with min-max. Writes docs/benchmarks.md and .json.
  *
  * --device cuda: instead, fp32 and int8 on the CUDA execution provider and on the CPU in the same
@@ -16,19 +19,24 @@
  * GPU numbers.
  *
  *   node --import tsx scripts/bench.ts [--quick] [--runs N] [--texts N] [--wasm-texts N] [--threads N]
- *                                      [--sections engine,wasm,http,tokenizer,roofline] [--out DIR]
+ *                                      [--sections engine,wasm,http,tokenizer,roofline,ranker] [--out DIR]
+ *                                      [--ranker-model DIR] [--ranker-pairs N] [--rerank-server URL]
+ *
+ * Running a subset of --sections into a folder that already holds benchmarks.json keeps that file's
+ * other sections (each section records the command that measured it).
  *
  * --quick: the tiny fixture model, few texts, one run: a smoke run of every section (npm test runs
  * it so the script never rots; its numbers mean nothing).
  */
 import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readBertConfig } from '../src/checkpoint/read.js';
 import { exists } from '../src/checkpoint/read.js';
-import { loadEngine } from '../src/engine/load.js';
+import { loadEngine, loadRanker } from '../src/engine/load.js';
 import { cosine } from '../src/engine/vectors.js';
 import { convertCheckpoint } from '../src/store/convert.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
@@ -39,6 +47,7 @@ import { matmulPeak } from './bench/matmul-peak.js';
 import { fmt, percentile, summarize, timeIt, type Summary } from './bench/stats.js';
 import { loadTransformersJs, transformersJsFolder } from './bench/transformers-js.js';
 import { COROM_BASE_SHAPE, writeRandomBert } from './lib/random-bert.js';
+import { findServedRanker, loadTransformersJsRanker, pairsPerSecond, rerankLoadTest, rerankRequests, transformersJsRankerFolder, type RerankLoadResult } from './bench/ranker.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -51,6 +60,9 @@ const { values: flags } = parseArgs({
     sections: { type: 'string' },
     'wasm-texts': { type: 'string' },
     device: { type: 'string' },
+    'ranker-model': { type: 'string' },
+    'ranker-pairs': { type: 'string' },
+    'rerank-server': { type: 'string' },
   },
 });
 if (flags.device !== undefined && flags.device !== 'cpu' && flags.device !== 'cuda') {
@@ -71,15 +83,17 @@ const runs = Number(flags.runs ?? (quick ? 1 : 3));
 const textCount = Number(flags.texts ?? (quick ? 48 : 2000));
 const threads = Number(flags.threads ?? availableParallelism());
 const outDir = resolve(flags.out ?? (quick ? await mkdtemp(join(tmpdir(), 'corom-bench-')) : 'docs'));
-const sections = new Set((flags.sections ?? (cudaMode ? 'device' : 'engine,wasm,http,tokenizer,roofline')).split(','));
+const sections = new Set((flags.sections ?? (cudaMode ? 'device' : 'engine,wasm,http,tokenizer,roofline,ranker')).split(','));
 const BATCH = 256;
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
 // --- model ---------------------------------------------------------------------------------
 const work = await mkdtemp(join(tmpdir(), 'corom-bench-work-'));
+// The embedding sections need the embedder; a ranker-only run converts just the tiny fixture here.
+const embedderSections = ['engine', 'wasm', 'http', 'tokenizer', 'roofline', 'device'].some((s) => sections.has(s));
 let source: string;
 if (flags.model) source = resolve(flags.model);
-else if (quick) source = resolve('test/fixtures/tiny-bert');
+else if (quick || !embedderSections) source = resolve('test/fixtures/tiny-bert');
 else {
   source = join(tmpdir(), 'corom-base-random');
   if (!(await exists(join(source, 'model.safetensors')))) {
@@ -123,8 +137,20 @@ async function latency(embed: (texts: string[]) => Promise<unknown>): Promise<{ 
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), n };
 }
 
+/** The CPU flags that decide which kernels onnxruntime picks (fp32 FMA / AVX-512, int8 VNNI, AMX). */
+function cpuFlags(): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
+    const wanted = ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_tile', 'amx_int8'];
+    const have = new Set(line.split(':')[1]?.trim().split(/\s+/) ?? []);
+    return wanted.filter((f) => have.has(f)).join(' ');
+  } catch {
+    return '';
+  }
+}
+
 const results: Record<string, unknown> = {
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, onnxruntime: '1.30.0' },
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', flags: cpuFlags(), cores: availableParallelism(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, onnxruntime: '1.30.0' },
   model: { source: flags.model ? source : quick ? 'tiny fixture' : 'coROM-base-shaped random weights', hidden: config.hiddenSize, layers: config.numLayers, heads: config.numHeads },
   corpus: { texts: mixed.length, realTokens, meanTokens: realTokens / mixed.length, batch: BATCH },
   runs,
@@ -233,6 +259,109 @@ if (sections.has('roofline')) {
   };
 }
 
+// --- 6. cross-encoder ranker ---------------------------------------------------------------------
+if (sections.has('ranker')) {
+  // --rerank-server: check it serves a ranker before measuring anything else.
+  const rerankServer = flags['rerank-server']?.replace(/\/$/, '');
+  const servedRanker = rerankServer === undefined ? undefined : await findServedRanker(rerankServer);
+  if (servedRanker && 'missing' in servedRanker) {
+    process.stderr.write(`bench: --rerank-server ${rerankServer}: ${servedRanker.missing}\n`);
+    process.exit(1);
+  }
+  let rankerSource: string;
+  if (flags['ranker-model']) rankerSource = resolve(flags['ranker-model']);
+  else if (quick) rankerSource = resolve('test/fixtures/tiny-ranker');
+  else {
+    rankerSource = join(tmpdir(), 'corom-base-random-ranker');
+    if (!(await exists(join(rankerSource, 'model.safetensors')))) {
+      log('writing a coROM-base-shaped random ranking checkpoint ...');
+      await writeRandomBert(rankerSource, COROM_BASE_SHAPE, { vocabFile: 'test/fixtures/tiny-bert/vocab.txt', ranking: {} });
+    }
+  }
+  const rankerDir = join(work, 'ranker');
+  for (const dtype of ['fp32', 'int8'] as const) await convertCheckpoint(rankerSource, rankerDir, { dtype });
+  const rankerConfig = await readBertConfig(rankerSource);
+  const perRequest = 20;
+  const pairCount = Number(flags['ranker-pairs'] ?? (quick ? 40 : 200));
+  const requests = rerankRequests('data/cmrc2018/cmrc2018_dev.json', pairCount, perRequest);
+  const tjsRoot = await transformersJsRankerFolder(rankerDir, work, 128);
+  const section: Record<string, unknown> = {
+    // The 1-minute load average before and after: a shared machine shows here.
+    loadAverage: { start: loadavg()[0] },
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: results.machine,
+    threads,
+    runs,
+    model: { source: flags['ranker-model'] ? rankerSource : quick ? 'tiny-ranker fixture' : 'coROM-base-shaped random ranking weights', hidden: rankerConfig.hiddenSize, layers: rankerConfig.numLayers, heads: rankerConfig.numHeads },
+    pairs: requests.reduce((n, r) => n + r.passages.length, 0),
+    perRequest,
+  };
+  for (const dtype of ['fp32', 'int8'] as const) {
+    log(`ranker: engine vs transformers.js (${dtype}) ...`);
+    const ranker = await loadRanker({ model: rankerDir, dtype, threads });
+    const tjs = await loadTransformersJsRanker(tjsRoot, dtype, threads, 128);
+    // Same file, same logits: checked on pairs short enough that neither side truncates.
+    const shortQuery = requests[0]!.query;
+    const shortPassages = requests.slice(1, 9).map((r) => r.query);
+    const ours = (await ranker.rank(shortQuery, shortPassages)).logits;
+    const theirs = await tjs.logits(shortQuery, shortPassages);
+    const maxAbsLogitDiff = Math.max(...ours.map((v, i) => Math.abs(v - theirs[i]!)));
+    if (!(maxAbsLogitDiff < 1e-3)) throw new Error(`ranker ${dtype}: transformers.js logits differ from ours by ${maxAbsLogitDiff} on the same file`);
+    if (section.meanTokens === undefined) {
+      const lengths = requests.flatMap((r) => ranker.tokenizePairs(r.query, r.passages).map((p) => p.ids.length));
+      section.meanTokens = lengths.reduce((a, b) => a + b, 0) / lengths.length;
+    }
+    const oursRate = await pairsPerSecond((r) => ranker.rank(r.query, r.passages), requests, runs);
+    const theirsRate = await pairsPerSecond((r) => tjs.logits(r.query, r.passages), requests, runs);
+    await tjs.dispose();
+    await ranker.close();
+    section[dtype] = { ours: oursRate, transformersJs: theirsRate, ratio: oursRate.median / theirsRate.median, maxAbsLogitDiff };
+  }
+  section.int8OverFp32 = (section.int8 as { ours: Summary }).ours.median / (section.fp32 as { ours: Summary }).ours.median;
+  (section.loadAverage as { end?: number }).end = loadavg()[0];
+
+  // Rerank requests/s through a server, only when the server says it serves a ranker
+  // (kind "rerank" in /v1/models): a server without cross-encoder routes reranks by cosine.
+  const loadSeconds = quick ? 2 : 15;
+  const rerankRuns = async (url: string, model: string): Promise<RerankLoadResult[]> => {
+    const out: RerankLoadResult[] = [];
+    for (let r = 0; r < runs; r++) out.push(await rerankLoadTest(url, model, requests, 8, loadSeconds));
+    return out;
+  };
+  if (rerankServer !== undefined && servedRanker && 'id' in servedRanker) {
+    const url = rerankServer;
+    const found = servedRanker;
+    log(`rerank load on ${url} (${found.id}) ...`);
+    const list = await rerankRuns(url, found.id);
+    section.http = { server: url, model: found.id, connections: 8, seconds: loadSeconds, runs: list, requestsPerSec: summarize(list.map((x) => x.requestsPerSec)), pairsPerSec: summarize(list.map((x) => x.pairsPerSec)) };
+  } else if (sections.has('http')) {
+    const bin = resolve('dist/src/cli/main.js');
+    if (!(await exists(bin))) execSync('npm run build', { stdio: 'ignore' });
+    log('rerank load through corom serve ...');
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    try {
+      server = await startServer(bin, ['--model', rankerDir, '--model-id', 'ranker', '--dtype', 'fp32', '--threads', String(threads)]);
+    } catch (err) {
+      section.http = { unavailable: `corom serve did not start with the ranker: ${(err as Error).message.split('\n')[0]}` };
+    }
+    if (server) {
+      try {
+        const found = await findServedRanker(server.url);
+        if ('missing' in found) section.http = { unavailable: found.missing };
+        else {
+          const list = await rerankRuns(server.url, found.id);
+          section.http = { server: 'corom serve', model: found.id, connections: 8, seconds: loadSeconds, runs: list, requestsPerSec: summarize(list.map((x) => x.requestsPerSec)), pairsPerSec: summarize(list.map((x) => x.pairsPerSec)) };
+        }
+      } finally {
+        await stopServer(server.child);
+      }
+    }
+    const unavailable = (section.http as { unavailable?: string } | undefined)?.unavailable;
+    if (unavailable) log(`RERANK THROUGH THE SERVER NOT MEASURED: ${unavailable}`);
+  }
+  results.ranker = section;
+}
+
 // --- --device cuda: GPU vs CPU, fp32 and int8 ------------------------------------------------------
 if (sections.has('device')) {
   const rows: { dtype: string; device: string; backend: string; throughput: Throughput }[] = [];
@@ -276,6 +405,21 @@ if (sections.has('device')) {
 }
 
 await mkdir(outDir, { recursive: true });
+results.args = process.argv.slice(2).join(' ');
+// A run of some sections into a folder with an earlier full run keeps that run's other sections.
+const MEASURED_SECTIONS = ['engine', 'wasm', 'http', 'tokenizer', 'roofline', 'ranker'];
+if (MEASURED_SECTIONS.some((name) => !sections.has(name)) && (await exists(join(outDir, 'benchmarks.json')))) {
+  const { readFile } = await import('node:fs/promises');
+  const previous = JSON.parse(await readFile(join(outDir, 'benchmarks.json'), 'utf8')) as Record<string, unknown>;
+  if (!embedderSections) {
+    for (const key of ['machine', 'model', 'corpus', 'runs', 'threads', 'quick', 'args']) if (key in previous) results[key] = previous[key];
+    if (previous.args === undefined) {
+      const md = await readFile(join(outDir, 'benchmarks.md'), 'utf8').catch(() => '');
+      results.args = /Produced by `npm run bench(?: -- ([^`]*))?`/.exec(md)?.[1] ?? '';
+    }
+  }
+  for (const name of MEASURED_SECTIONS) if (!sections.has(name) && name in previous) results[name] = previous[name];
+}
 await writeFile(join(outDir, 'benchmarks.json'), JSON.stringify(results, null, 2) + '\n');
-await writeFile(join(outDir, 'benchmarks.md'), (await import('./bench/report.js')).renderReport(results, process.argv.slice(2).join(' ')));
+await writeFile(join(outDir, 'benchmarks.md'), (await import('./bench/report.js')).renderReport(results, String(results.args)));
 log(`wrote ${join(outDir, 'benchmarks.md')} and benchmarks.json`);

@@ -51,7 +51,13 @@ export const DEFAULTS = {
   // One thread runs coROM-base q4 at ~0.8-2 s of CPU per text (short to 128 tokens, measured in
   // workerd; docs/edge.md): 64 inputs stay within the 5-minute CPU limit wrangler.toml asks for.
   maxInputs: 64,
-  maxBodyBytes: 4 * 1024 * 1024,
+  // 1 MiB: the largest useful request, 64 texts at 512 tokens (~1.5 KB of UTF-8 each, 3 KB if
+  // \u-escaped) or 64 x 512 token ids (~4 bytes each), is 100-400 KB. JSON.parse costs a multiple of
+  // the body -- up to ~20x for a body of small values (`[{},{},...]`: ~60 bytes of heap per 3
+  // bytes of text) -- so 1 MiB bounds a parse near 20 MB, where the Node server's 4 MiB would be
+  // ~80 MB next to the WASM model in a 128 MB isolate. Lists over MAX_INPUTS never reach the
+  // parse (src/http/json-scan.ts).
+  maxBodyBytes: 1024 * 1024,
   requestTimeoutMs: 30_000,
 } as const;
 

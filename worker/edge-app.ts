@@ -20,13 +20,13 @@ import type { Context, MiddlewareHandler } from 'hono';
 
 import type { AppEnv } from '../src/http/app-env.js';
 import { createApp, type CoromApp } from '../src/http/app.js';
-import type { ServedModel } from '../src/core/served-model.js';
+import { isRankingModel, type ServedModel } from '../src/core/served-model.js';
 import type { EdgeConfig } from './config.js';
 import { embeddingsCache, type EmbedCache } from './embed-cache.js';
-import { edgeModel } from './edge-model.js';
+import { edgeModel, edgeRanker } from './edge-model.js';
 import type { AiBinding } from './env.js';
 import type { IsolateModel } from './isolate-model.js';
-import type { OriginPool } from './origins.js';
+import { RERANK, type OriginPool } from './origins.js';
 import { WORKERS_AI_BACKEND, workersAiModel } from './workers-ai.js';
 
 export interface EdgeParts {
@@ -77,7 +77,11 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
     return inFlight.track(
       (async () => {
         const served: ServedModel[] = [];
-        if (model) served.push(tracked(edgeModel(await model.describe(), { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+        if (model) {
+          const card = await model.describe();
+          if (card.kind === 'rerank') served.push(tracked(edgeRanker(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+          else served.push(tracked(edgeModel(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+        }
         for (const spec of config.workersAi) served.push(tracked(workersAiModel(ai!, spec), inFlight));
         return served;
       })(),
@@ -127,7 +131,7 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
     readiness: async () => {
       const refusal = model?.card?.refusal;
       if (!model || !refusal) return undefined;
-      if (origins && origins.size > 0 && (await origins.serves({ id: model.id, dimensions: model.card!.info.dimensions }))) return undefined;
+      if (origins && origins.size > 0 && (await origins.serves({ id: model.id, dimensions: model.card!.kind === 'rerank' ? RERANK : model.card!.info.dimensions }))) return undefined;
       return `${refusal}${origins && origins.size > 0 ? '; and no origin serves it right now' : ''}`;
     },
     info: () => ({
@@ -146,6 +150,7 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
 
 /** A served model whose batches (origin fetches, R2 reads, AI calls) outlive the request that started them. */
 function tracked(served: ServedModel, inFlight: InFlight): ServedModel {
+  if (isRankingModel(served)) return { ...served, scorePairs: (pairs) => inFlight.track(served.scorePairs(pairs)) };
   if (served.kind === 'text') return { ...served, embedTexts: (texts) => inFlight.track(served.embedTexts(texts)) };
   return { ...served, embedTokens: (sequences) => inFlight.track(served.embedTokens(sequences)) };
 }

@@ -14,10 +14,11 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasmModule from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { R2Bucket } from '@cloudflare/workers-types';
 
-import type { Embedder, ModelInfo } from '../src/engine/types.js';
+import type { Embedder, ModelInfo, ModelKind, PairScorer, RankerInfo } from '../src/engine/types.js';
 import { CoromError, ModelFileError } from '../src/errors.js';
-import type { ConvertedMetadata } from '../src/store/metadata.js';
+import { convertedKind, type ConvertedMetadata } from '../src/store/metadata.js';
 import { OrtEmbedder } from '../src/runtime/ort-embedder.js';
+import { OrtPairScorer } from '../src/runtime/ort-pair-scorer.js';
 import { ortWebForWorkerd, type OrtSessionOptions, type WorkerdOrt } from '../src/runtime/ort-web-workerd.js';
 import { WordPieceTokenizer } from '../src/tokenizer/wordpiece.js';
 import type { R2ModelConfig } from './config.js';
@@ -26,6 +27,9 @@ import { r2Name, readModelArtifact, readModelDescription } from './model-files.j
 
 /** What the isolate knows about the model before (and without) running it. */
 export interface ModelCard {
+  /** corom.json `task`: an embedding model (bi-encoder) or a rerank model (cross-encoder). */
+  kind: ModelKind;
+  /** For a rerank model, `dimensions` is its hidden size (the same encoder shape; see rankerInfo). */
   info: ModelInfo;
   tokenizer: WordPieceTokenizer;
   meta: ConvertedMetadata;
@@ -46,6 +50,15 @@ export interface LoadTimings {
 
 export const WASM_BACKEND_LABEL = 'onnxruntime-web/wasm (workerd)';
 
+/** The session the isolate runs: an embedder, or a pair scorer for a rerank model. */
+export type IsolateBackend = Embedder | PairScorer;
+
+/** A rerank model's description as the engine's Ranker wants it. */
+export function rankerInfo(card: ModelCard): RankerInfo {
+  const { id, maxLength, dtype, backend, vocabSize } = card.info;
+  return { id, kind: 'rerank', hidden: card.meta.hidden, maxLength, dtype, backend, vocabSize };
+}
+
 // ORT's WebAssembly runtime is one per isolate.
 let runtime: WorkerdOrt | undefined;
 
@@ -57,8 +70,8 @@ export function wasmMemoryBytes(): number | undefined {
 export class IsolateModel {
   private describing: Promise<ModelCard> | undefined;
   private described: ModelCard | undefined;
-  private loading: Promise<Embedder> | undefined;
-  private embedder: Embedder | undefined;
+  private loading: Promise<IsolateBackend> | undefined;
+  private embedder: IsolateBackend | undefined;
   private timings: LoadTimings | undefined;
   private lastLoadError: string | undefined;
   /** Sessions created (1 in a healthy isolate; more only after failed loads were retried). */
@@ -96,7 +109,7 @@ export class IsolateModel {
   }
 
   /** The session, created once; MemoryBudgetError when the artifact does not fit. */
-  load(): Promise<Embedder> {
+  load(): Promise<IsolateBackend> {
     this.loading ??= this.createEmbedder().then(
       (embedder) => {
         this.lastLoadError = undefined;
@@ -151,6 +164,7 @@ export class IsolateModel {
     const peak = peakMemory(meta, dtype);
     const refusal = budgetRefusal(id, entry.file, peak, this.budgetBytes);
     return {
+      kind: convertedKind(meta),
       info: {
         id,
         dimensions: meta.hidden,
@@ -169,7 +183,7 @@ export class IsolateModel {
     };
   }
 
-  private async createEmbedder(): Promise<Embedder> {
+  private async createEmbedder(): Promise<IsolateBackend> {
     const card = await this.describe();
     if (card.refusal) throw new MemoryBudgetError(card.refusal);
     const { prefix, dtype } = this.config;
@@ -201,7 +215,9 @@ export class IsolateModel {
     // client-side cold-start figure in docs/edge.md is the one to trust.
     this.timings = { r2Ms: read - started, sessionMs: Date.now() - read };
     this.sessions++;
-    return new OrtEmbedder(card.info, session, ort.Tensor, isolateBatchLimits(card.meta, dtype));
+    const limits = isolateBatchLimits(card.meta, dtype);
+    if (card.kind === 'rerank') return new OrtPairScorer(rankerInfo(card), session, ort.Tensor, limits);
+    return new OrtEmbedder(card.info, session, ort.Tensor, limits);
   }
 }
 

@@ -8,7 +8,12 @@
  *   - healthy: GET /ready answered 200 within the last ORIGIN_HEALTH_MS, and
  *   - verified to serve M: its GET /v1/models lists M's id with M's dimensions,
  *
- * and each attempt has a deadline. The Worker's app validated the request and tokenized it, so
+ * and each attempt has a deadline.
+ *
+ * A rerank model (cross-encoder) goes the same way with text: one query and its passages are
+ * POSTed to the origin's /v1/rerank with `raw_scores: true`, and the logits come back in input
+ * order (the origin tokenizes the pair itself, with the same vocabulary and max length, so it
+ * scores the same tokens the isolate would). The origin must list the model with `kind: rerank`. The Worker's app validated the request and tokenized it, so
  * any answer but 200 with one raw vector of M's dimensions per sequence (a network error, a
  * timeout, 4xx, 5xx, a malformed body) counts against that origin and the next one is tried. When
  * no origin answers, the caller falls back to the in-isolate backend. All state is per isolate.
@@ -20,6 +25,13 @@ export interface ExpectedModel {
   id: string;
   dimensions: number;
 }
+
+/** Marks a rerank model in a verification's id -> dimensions map (a ranker has no vector size). */
+export const RERANK = -1;
+
+export type RankOutcome =
+  | { kind: 'answered'; origin: string; logits: Float32Array }
+  | { kind: 'unavailable'; reasons: string[]; attempted: number };
 
 export type EmbedOutcome =
   | { kind: 'answered'; origin: string; vectors: Float32Array[] }
@@ -89,6 +101,19 @@ export class OriginPool {
     const body = new TextEncoder().encode(
       JSON.stringify({ model: model.id, input: sequences.map((s) => Array.from(s)), encoding_format: 'base64', normalize: false }),
     );
+    const outcome = await this.first(model, (origin) => this.post(origin, body, sequences.length, model.dimensions));
+    return outcome.kind === 'answered' ? { kind: 'answered', origin: outcome.origin, vectors: outcome.value } : outcome;
+  }
+
+  /** Logits of `passages` against `query` (input order) from the first origin that is up and serves rerank model `id`. */
+  async rank(id: string, query: string, passages: readonly string[]): Promise<RankOutcome> {
+    const body = new TextEncoder().encode(JSON.stringify({ model: id, query, documents: passages, raw_scores: true, return_documents: false }));
+    const outcome = await this.first({ id, dimensions: RERANK }, (origin) => this.postRerank(origin, body, passages.length));
+    return outcome.kind === 'answered' ? { kind: 'answered', origin: outcome.origin, logits: outcome.value } : outcome;
+  }
+
+  /** `call` on the first origin (round robin) that is up and serves `model`, with the breaker's bookkeeping. */
+  private async first<T>(model: ExpectedModel, call: (origin: Origin) => Promise<T>): Promise<{ kind: 'answered'; origin: string; value: T } | { kind: 'unavailable'; reasons: string[]; attempted: number }> {
     const reasons: string[] = [];
     let attempted = 0;
     const count = this.origins.length;
@@ -108,7 +133,11 @@ export class OriginPool {
           origin.breaker.release();
           const reason =
             `${origin.url}: ` +
-            (dims === undefined ? `does not serve '${model.id}' (serves ${[...verification.models.keys()].join(', ') || 'nothing'})` : `serves '${model.id}' with ${dims} dimensions, not ${model.dimensions}`);
+            (dims === undefined
+              ? `does not serve '${model.id}' (serves ${[...verification.models.keys()].join(', ') || 'nothing'})`
+              : model.dimensions === RERANK || dims === RERANK
+                ? `serves '${model.id}' as ${dims === RERANK ? 'a rerank' : 'an embedding'} model, not as ${model.dimensions === RERANK ? 'a rerank' : 'an embedding'} model`
+                : `serves '${model.id}' with ${dims} dimensions, not ${model.dimensions}`);
           if (origin.mismatchLogged !== verification) {
             origin.mismatchLogged = verification;
             this.log(`origin ${reason}; not used for it`);
@@ -116,10 +145,10 @@ export class OriginPool {
           reasons.push(reason);
           continue;
         }
-        const vectors = await this.post(origin, body, sequences.length, model.dimensions);
+        const value = await call(origin);
         origin.breaker.success();
         origin.answered++;
-        return { kind: 'answered', origin: origin.url, vectors };
+        return { kind: 'answered', origin: origin.url, value };
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         attempted++;
@@ -201,6 +230,12 @@ export class OriginPool {
     return readVectors(await response.json().catch(() => undefined), count, dimensions);
   }
 
+  private async postRerank(origin: Origin, body: Uint8Array<ArrayBuffer>, count: number): Promise<Float32Array> {
+    const response = await this.request(origin, '/v1/rerank', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    if (response.status !== 200) throw new OriginFailure(`POST /v1/rerank answered ${response.status}${await errorDetail(response)}`);
+    return readLogits(await response.json().catch(() => undefined), count);
+  }
+
   /** One HTTP exchange with the deadline; the API key replaces whatever the client sent. */
   private async request(origin: Origin, path: string, init: { method: string; body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> }): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
@@ -253,6 +288,27 @@ function readVectors(body: unknown, count: number, dimensions: number): Float32A
   return vectors;
 }
 
+/** `count` logits from a rerank answer (`raw_scores: true`), put back in input order by `index`. */
+function readLogits(body: unknown, count: number): Float32Array {
+  const results = (body as { results?: unknown } | undefined)?.results;
+  if (!Array.isArray(results) || results.length !== count) {
+    throw new OriginFailure(`POST /v1/rerank answered ${Array.isArray(results) ? `${results.length} results for ${count} documents` : 'without a results array'}`);
+  }
+  const logits = new Float32Array(count);
+  const seen = new Set<number>();
+  for (const item of results as Array<{ index?: unknown; relevance_score?: unknown }>) {
+    const index = item?.index;
+    const score = item?.relevance_score;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count || seen.has(index)) {
+      throw new OriginFailure('POST /v1/rerank answered results with missing or repeated indexes');
+    }
+    if (typeof score !== 'number' || !Number.isFinite(score)) throw new OriginFailure('POST /v1/rerank answered a non-finite relevance_score');
+    seen.add(index);
+    logits[index] = score;
+  }
+  return logits;
+}
+
 /** ` (message)` from an OpenAI-shaped error body, if there is one; never more than a line. */
 async function errorDetail(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
@@ -264,14 +320,15 @@ async function errorDetail(response: Response): Promise<string> {
   }
 }
 
-/** id -> dimensions from an OpenAI model list with corom's `dimensions` field. */
+/** id -> dimensions from an OpenAI model list with corom's `dimensions` field (RERANK for `kind: rerank`). */
 function parseModelList(body: unknown): Map<string, number> {
   const data = (body as { data?: unknown } | undefined)?.data;
   if (!Array.isArray(data)) throw new OriginFailure('GET /v1/models did not answer an OpenAI model list');
   const models = new Map<string, number>();
   for (const card of data) {
-    const { id, dimensions } = (card ?? {}) as { id?: unknown; dimensions?: unknown };
-    if (typeof id === 'string' && typeof dimensions === 'number') models.set(id, dimensions);
+    const { id, dimensions, kind } = (card ?? {}) as { id?: unknown; dimensions?: unknown; kind?: unknown };
+    if (typeof id === 'string' && kind === 'rerank') models.set(id, RERANK);
+    else if (typeof id === 'string' && typeof dimensions === 'number') models.set(id, dimensions);
   }
   return models;
 }

@@ -9,7 +9,7 @@ import { BACKENDS, DTYPES } from '../../src/engine/types.js';
 import { CoromError } from '../../src/errors.js';
 import type { CoromHttpError } from './errors.js';
 import { CoromHttpClient, type FetchLike } from './http-client.js';
-import { sharedEngine, type LocalModelOptions, type TextEmbedder } from './local-engine.js';
+import { sharedEngine, sharedModel, type LocalModel, type LocalModelOptions, type TextEmbedder } from './local-engine.js';
 
 export interface CoromConnectionParams extends LocalModelOptions {
   /**
@@ -37,6 +37,8 @@ export interface RemoteConnection {
 export interface LocalConnection {
   kind: 'local';
   engine: () => Promise<TextEmbedder>;
+  /** The model whatever its kind (an embedding model or a cross-encoder ranker), for CoromReranker. */
+  model: () => Promise<LocalModel>;
 }
 
 export type Connection = RemoteConnection | LocalConnection;
@@ -55,13 +57,13 @@ export function resolveConnection(owner: string, params: CoromConnectionParams, 
   checkOptions(owner, params, retry);
   if (params.engine) {
     const engine = params.engine;
-    return { kind: 'local', engine: () => Promise.resolve(engine) };
+    return { kind: 'local', engine: () => Promise.resolve(engine), model: () => Promise.resolve(engine) };
   }
   const envBaseUrl = getEnvironmentVariable('COROM_BASE_URL')?.trim();
   const remote = params.baseUrl !== undefined || params.fetcher !== undefined || (params.modelPath === undefined && !!envBaseUrl);
   if (!remote) {
     const local: LocalModelOptions = { ...pick(params, ['modelPath', 'dtype', 'backend', 'threads', 'model']) };
-    return { kind: 'local', engine: () => sharedEngine(local) };
+    return { kind: 'local', engine: () => sharedEngine(local), model: () => sharedModel(local) };
   }
   const baseUrl = params.baseUrl ?? (params.fetcher ? SERVICE_BINDING_ROOT : envBaseUrl!);
   const apiKey = params.apiKey ?? getEnvironmentVariable('COROM_API_KEY');

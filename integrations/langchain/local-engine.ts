@@ -18,8 +18,8 @@ export interface LocalModelOptions {
   /** Converted folder (corom convert) or ModelScope checkout; default: COROM_MODEL, else corom-base. */
   modelPath?: string;
   /**
-   * Default: fp32 for `modelPath` (as `corom embed`); for the default model, what `corom serve`
-   * loads: COROM_DTYPE, else int8.
+   * Default fp32, as `corom embed` and `corom serve`; for the default model COROM_DTYPE is read
+   * first, like `corom serve` does.
    */
   dtype?: Dtype;
   backend?: BackendName;
@@ -28,9 +28,20 @@ export interface LocalModelOptions {
   model?: string;
 }
 
-interface LoadedEngine extends TextEmbedder {
-  close(): Promise<void>;
+/** What CoromReranker needs from a cross-encoder; src/engine/ranker.ts's Ranker is one. */
+export interface TextRanker {
+  /** Scores (sigmoid of the logits) of each passage against the query, in input order. */
+  rank(query: string, passages: readonly string[]): Promise<{ scores: number[] }>;
 }
+
+/** A loaded folder is either kind (corom.json `task`): an embedding model or a rerank model. */
+export type LocalModel = TextEmbedder | TextRanker;
+
+export function isTextRanker(model: LocalModel): model is TextRanker {
+  return typeof (model as Partial<TextRanker>).rank === 'function' && typeof (model as Partial<TextEmbedder>).embed !== 'function';
+}
+
+type LoadedEngine = LocalModel & { close(): Promise<void> };
 
 const ENGINE_LOADER = '../../src/engine/load.js';
 const MODEL_RESOLVER = '../../src/hub/resolve.js';
@@ -44,8 +55,11 @@ function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-/** The shared engine for these options, loading it on first call; a failed load is retried next call. */
-export function sharedEngine(options: LocalModelOptions): Promise<TextEmbedder> {
+/**
+ * The shared model for these options, loading it on first call (an Engine or a Ranker, by the
+ * folder's kind); a failed load is retried next call.
+ */
+export function sharedModel(options: LocalModelOptions): Promise<LocalModel> {
   // The default model depends on the environment read at load time, so the key does too.
   const model = options.modelPath ?? (isNode() ? ['default', process.env.COROM_MODEL ?? null, process.env.COROM_DTYPE ?? null] : 'default');
   const key = JSON.stringify([model, options.dtype ?? null, options.backend ?? 'node', options.threads ?? null, options.model ?? null]);
@@ -56,6 +70,15 @@ export function sharedEngine(options: LocalModelOptions): Promise<TextEmbedder> 
     loading.catch(() => engines.delete(key));
   }
   return loading;
+}
+
+/** The shared embedding model for these options; a rerank model there is a CoromError saying so. */
+export async function sharedEngine(options: LocalModelOptions): Promise<TextEmbedder> {
+  const model = await sharedModel(options);
+  if (isTextRanker(model)) {
+    throw new CoromError(`${options.modelPath ?? 'the default model'} is a rerank model (a cross-encoder): it scores (query, document) pairs and gives no embeddings; use it with CoromReranker, and an embedding model with CoromEmbeddings`);
+  }
+  return model;
 }
 
 /** Closes every shared engine (their onnxruntime sessions); the next use loads them again. */
@@ -78,7 +101,7 @@ async function loadLocalEngine(options: LocalModelOptions): Promise<LoadedEngine
     throw new CoromError('in-process coROM needs Node.js; in a Worker or browser pass baseUrl (or a fetcher service binding) to use a corom server');
   }
   const log = (line: string): void => void process.stderr.write(`corom: ${line}\n`);
-  const { loadEngine } = (await import(/* @vite-ignore */ ENGINE_LOADER)) as LoaderModule;
+  const { loadModel } = (await import(/* @vite-ignore */ ENGINE_LOADER)) as LoaderModule;
   let folder = options.modelPath;
   let dtype = options.dtype;
   if (!folder) {
@@ -86,7 +109,7 @@ async function loadLocalEngine(options: LocalModelOptions): Promise<LoadedEngine
     dtype ??= envDtype() ?? DEFAULT_SERVE_DTYPE;
     folder = await resolveDefaultModel({ env: process.env, stderr: process.stderr, dtype });
   }
-  return loadEngine({
+  return loadModel({
     model: folder,
     dtype: dtype ?? 'fp32',
     ...(options.backend ? { backend: options.backend } : {}),

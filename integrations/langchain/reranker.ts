@@ -1,14 +1,19 @@
 /**
- * Reranking for LangChain.js (a document compressor, as @langchain/cohere's CohereRerank).
- * coROM is a bi-encoder: a document's score is the cosine similarity of its vector and the
- * query's, computed in this process or by a corom server's POST /v1/rerank (the Jina / Cohere
- * request shape, so those rerank APIs answer too).
+ * Reranking for LangChain.js (a document compressor, as @langchain/cohere's CohereRerank), in
+ * this process or through a corom server's POST /v1/rerank (the Jina / Cohere request shape, so
+ * those rerank APIs answer too). What a score is depends on the model's kind:
+ *   - a rerank model (a coROM passage-ranking cross-encoder) reads query and document together:
+ *     sigmoid(logit) in (0, 1), ModelScope's text-ranking score;
+ *   - an embedding model (bi-encoder): the cosine similarity of the two vectors, in [-1, 1].
+ * In-process the kind comes from the folder (corom.json `task`); remotely the server's rerank
+ * route does the right thing for the model it serves (GET /v1/models says its `kind`).
  */
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import { BaseDocumentCompressor } from '@langchain/core/retrievers/document_compressors';
 import { AsyncCaller, type AsyncCallerParams } from '@langchain/core/utils/async_caller';
 import { dot } from '../../src/engine/vectors.js';
 import { CoromError } from '../../src/errors.js';
+import { isTextRanker } from './local-engine.js';
 import { resolveConnection, type Connection, type CoromConnectionParams, type LocalConnection, type RemoteConnection } from './connection.js';
 
 export interface CoromRerankerParams extends AsyncCallerParams, CoromConnectionParams {
@@ -19,7 +24,7 @@ export interface CoromRerankerParams extends AsyncCallerParams, CoromConnectionP
 export interface RerankResult {
   /** Position of the document in the list given to rerank(). */
   index: number;
-  /** Cosine similarity in [-1, 1] (in-process and corom server); other servers' own scale. */
+  /** A rerank model: sigmoid(logit) in (0, 1); an embedding model: cosine similarity in [-1, 1]; other servers: their own scale. */
   relevanceScore: number;
 }
 
@@ -88,8 +93,14 @@ export class CoromReranker extends BaseDocumentCompressor {
 }
 
 async function rankLocally(connection: LocalConnection, texts: string[], query: string): Promise<RerankResult[]> {
-  const engine = await connection.engine();
-  // The same computation as the server's /v1/rerank: unit vectors, dot product.
+  const model = await connection.model();
+  if (isTextRanker(model)) {
+    // A cross-encoder, as the server's /v1/rerank with a rerank model: sigmoid of each pair's logit.
+    const { scores } = await model.rank(query, texts);
+    return sortByScore(scores.map((relevanceScore, index) => ({ index, relevanceScore })));
+  }
+  const engine = model;
+  // The same computation as the server's /v1/rerank with an embedding model: unit vectors, dot product.
   const [queryVector, ...docVectors] = await engine.embed([query, ...texts], { normalize: true });
   return sortByScore(docVectors.map((v, index) => ({ index, relevanceScore: dot(queryVector!, v) })));
 }

@@ -15,10 +15,15 @@ export function renderReport(r: R, args: string): string {
     `Produced by \`npm run bench${args ? ` -- ${args}` : ''}\` (scripts/bench.ts) in one run; every figure is the median of ${r.runs} run(s) with min–max in parentheses.`,
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, onnxruntime ${m.onnxruntime}; ${r.threads} thread(s) unless stated.`,
-    `- Model: ${r.model.source} (${r.model.layers} layers, hidden ${r.model.hidden}, ${r.model.heads} heads): the compute of coROM-base when the shape is 12/768/12.`,
-    `- Corpus: ${r.corpus.texts} CMRC 2018 dev texts (passages and questions interleaved; CC BY-SA 4.0, Cui et al. 2019), ${r.corpus.meanTokens.toFixed(1)} tokens on average after truncation to 128, batches of ${r.corpus.batch}.`,
-    '',
   ];
+  if (r.engine || r.wasm || r.http || r.tokenizer || r.roofline) {
+    lines.push(
+      `- Model: ${r.model.source} (${r.model.layers} layers, hidden ${r.model.hidden}, ${r.model.heads} heads): the compute of coROM-base when the shape is 12/768/12.`,
+      `- Corpus: ${r.corpus.texts} CMRC 2018 dev texts (passages and questions interleaved; CC BY-SA 4.0, Cui et al. 2019), ${r.corpus.meanTokens.toFixed(1)} tokens on average after truncation to 128, batches of ${r.corpus.batch}.`,
+    );
+  }
+  if (r.ranker && r.ranker.command !== `npm run bench -- ${args}`.trim()) lines.push('- Section 6 (ranker) was measured by its own command, stated there.');
+  lines.push('');
   if (r.quick) lines.push('**Quick mode: a smoke run on the tiny fixture; these numbers mean nothing.**', '');
   if (r.engine) {
     const e = r.engine;
@@ -81,5 +86,35 @@ export function renderReport(r: R, args: string): string {
       '',
     );
   }
+  if (r.ranker) lines.push(...rankerSection(r.ranker));
   return lines.join('\n');
+}
+
+function rankerSection(k: R): string[] {
+  const m = k.machine;
+  const lines = [
+    '## 6. Cross-encoder ranker: engine vs transformers.js (same ONNX file, same threads)',
+    '',
+    `Command: \`${k.command}\`; ${m.cpu}${m.flags ? ` (${m.flags})` : ''}, ${m.cores} cores, Node ${m.node}; ${k.threads} thread(s); median of ${k.runs} run(s) with min–max.`,
+    `Model: ${k.model.source} (${k.model.layers} layers, hidden ${k.model.hidden}, ${k.model.heads} heads). ${k.pairs} (query, passage) pairs from CMRC 2018 dev in requests of ${k.perRequest} passages (one call per request), ${typeof k.meanTokens === 'number' ? k.meanTokens.toFixed(1) : 'n/a'} tokens per pair on average after truncation to 128.`,
+    '',
+    '| dtype | engine pairs/s | transformers.js pairs/s | ratio | max logit difference (short pairs) |',
+    '|---|---|---|---|---|',
+  ];
+  for (const d of ['fp32', 'int8']) {
+    const v = k[d];
+    if (v) lines.push(`| ${d} | ${s(v.ours)} | ${s(v.transformersJs)} | ${x(v.ratio)} | ${v.maxAbsLogitDiff.toExponential(1)} |`);
+  }
+  lines.push(
+    '',
+    `int8 over fp32 (engine): ${x(k.int8OverFp32)}.${k.loadAverage ? ` 1-minute load average ${k.loadAverage.start.toFixed(1)} before, ${k.loadAverage.end.toFixed(1)} after (${m.cores} cores): above the core count, other processes shared the CPU.` : ''}`,
+    '',
+    "transformers.js side: `AutoTokenizer` with `text_pair` + `AutoModelForSequenceClassification` on our converted `model.fp32.onnx` / `model.int8.onnx` (symlinked), sigmoid taken by the caller. Its `text-classification` pipeline cannot be used: it takes no text pair and applies softmax, which is 1 for a one-logit ranker. transformers.js truncates a long pair by cutting its tail at 128 tokens where ours truncates longest_first (the ModelScope pipeline's rule): the same token count per pair, so the same compute; the logits are compared only on pairs short enough that neither side truncates. Ours groups a request's pairs by length before padding; transformers.js pads the whole request to its longest pair.",
+    '',
+  );
+  const h = k.http;
+  if (h?.unavailable) lines.push(`Rerank through the server: not measured (${h.unavailable}).`, '');
+  else if (!h) lines.push('Rerank through the server: not measured in this run (it needs `--sections ...,http,ranker` or `--rerank-server URL`, and a server whose /v1/models reports a model with `kind: "rerank"`).', '');
+  else lines.push(`Rerank through the server (${h.server}, model ${h.model}, POST /v1/rerank with ${k.perRequest} documents, ${h.connections} connections, ${h.seconds} s): ${s(h.requestsPerSec)} requests/s, ${s(h.pairsPerSec)} pairs/s.`, '');
+  return lines;
 }

@@ -6,7 +6,7 @@
  */
 import { DynamicBatcher, type BatchReport, type BatcherConfig } from './batcher.js';
 import { QueueFullError, TokenIdsNotSupportedError } from './errors.js';
-import type { ServedModel, TextModel, TokenModel } from './served-model.js';
+import type { EmbeddingModel, TextModel, TokenModel } from './served-model.js';
 import { completeSequences } from './token-input.js';
 
 export interface EmbedResult {
@@ -36,13 +36,13 @@ type Embedded = { vector: Float32Array; tokens: number; backend: string };
 
 export class EmbeddingRunner {
   readonly task = 'embedding' as const;
-  readonly model: ServedModel;
+  readonly model: EmbeddingModel;
   /** Unix seconds when the model was put in service (OpenAI's `created`). */
   readonly created = Math.floor(Date.now() / 1000);
   private readonly tokenBatcher?: DynamicBatcher<Int32Array, Embedded>;
   private readonly textBatcher?: DynamicBatcher<string, Embedded>;
 
-  constructor(model: ServedModel, config: BatcherConfig, onBatch: (report: BatchReport) => void) {
+  constructor(model: EmbeddingModel, config: BatcherConfig, onBatch: (report: BatchReport) => void) {
     this.model = model;
     const owner = model.info.id;
     if (model.kind === 'tokens') {

@@ -1,5 +1,20 @@
 /** The core: served-model contract, per-model queues with dynamic batching, typed errors. No HTTP. */
-export { servedEngine, type EmbeddedBatch, type EngineLike, type ServedModel, type TextEmbeddings, type TextModel, type TokenModel } from './served-model.js';
+export {
+  isRankingModel,
+  servedEngine,
+  servedRanker,
+  type EmbeddedBatch,
+  type EmbeddingModel,
+  type EngineLike,
+  type RankerLike,
+  type RankingModel,
+  type ScoredBatch,
+  type ServedModel,
+  type TextEmbeddings,
+  type TextModel,
+  type TokenModel,
+} from './served-model.js';
+export { RankingRunner, type RankResult } from './ranking-runner.js';
 export { DynamicBatcher, type BatchReport, type BatcherConfig, type BatcherHooks } from './batcher.js';
 export { DEFAULT_BATCHING, resolveBatching } from './batching.js';
 export { EmbeddingRunner, type EmbedResult, type SubmitOptions, type TokenIdField } from './embedding-runner.js';

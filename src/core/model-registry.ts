@@ -1,9 +1,9 @@
 /**
  * The served models by id, each behind the runner of its task, and whether they are ready.
  *
- * Model kinds: every served model does one task. Today that is `embedding` (EmbeddingRunner);
- * a cross-encoder ranker adds `rerank: RankingRunner` to RunnerByTask and a case to `runnerFor`,
- * and its routes ask `get('rerank', id)` -- a model of the other task answers WrongModelTaskError.
+ * Model kinds: every served model does one task: `embedding` (EmbeddingRunner) or `rerank` (a
+ * cross-encoder, RankingRunner). Routes ask `get(task, id)`; a model of the other task answers
+ * WrongModelTaskError naming the model's task.
  *
  * Loading: models come as a list, a promise, or a loader function. A loader that rejects is called
  * again by the next caller that needs a model (`get`, `checkReady`), one call in flight at a time;
@@ -11,12 +11,14 @@
  */
 import type { BatchReport, BatcherConfig } from './batcher.js';
 import { EmbeddingRunner } from './embedding-runner.js';
+import { RankingRunner } from './ranking-runner.js';
 import { NotReadyError, UnknownModelError, WrongModelTaskError } from './errors.js';
-import type { ServedModel } from './served-model.js';
+import { isRankingModel, type ServedModel } from './served-model.js';
 
 /** The runner of each model task. */
 export interface RunnerByTask {
   embedding: EmbeddingRunner;
+  rerank: RankingRunner;
 }
 
 export type ModelTask = keyof RunnerByTask;
@@ -25,17 +27,14 @@ export type ModelRunner = RunnerByTask[ModelTask];
 /** Where the served models come from: given, promised, or loaded (and reloaded after a failure). */
 export type ModelSource = readonly ServedModel[] | Promise<readonly ServedModel[]> | (() => Promise<readonly ServedModel[]>);
 
-/** The task a served model does (the ranker's model kind will carry `task: 'rerank'`). */
-export function taskOf(_model: ServedModel): ModelTask {
-  return 'embedding';
+/** The task a served model does: a RankingModel says `task: 'rerank'`; every other model embeds. */
+export function taskOf(model: ServedModel): ModelTask {
+  return isRankingModel(model) ? 'rerank' : 'embedding';
 }
 
 function runnerFor(model: ServedModel, batching: BatcherConfig, onBatch: (report: BatchReport) => void): ModelRunner {
-  const task = taskOf(model);
-  switch (task) {
-    case 'embedding':
-      return new EmbeddingRunner(model, batching, onBatch);
-  }
+  if (isRankingModel(model)) return new RankingRunner(model, batching, onBatch);
+  return new EmbeddingRunner(model, batching, onBatch);
 }
 
 type State =

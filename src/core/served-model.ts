@@ -17,7 +17,7 @@
  * Vectors crossing this boundary are raw (not normalized), in input order; the service does
  * normalization, `dimensions` truncation and encoding itself, so every backend behaves alike.
  */
-import type { ModelInfo } from '../engine/types.js';
+import type { ModelInfo, RankerInfo, TokenPair } from '../engine/types.js';
 
 interface ServedModelBase {
   /** `info.id` is the id clients put in `model`. */
@@ -53,7 +53,57 @@ export interface TextModel extends ServedModelBase {
   embedTexts(texts: readonly string[]): Promise<TextEmbeddings>;
 }
 
-export type ServedModel = TokenModel | TextModel;
+/** A model that embeds (task `embedding`): token ids or text in, vectors out. */
+export type EmbeddingModel = TokenModel | TextModel;
+
+/** One batch's relevance logits (before the sigmoid), in input order, and who computed them. */
+export interface ScoredBatch {
+  logits: Float32Array;
+  /** Backend label of this batch. */
+  backend: string;
+}
+
+/**
+ * A cross-encoder ranker (task `rerank`): reads a query and a passage together and gives one
+ * relevance logit per pair. It tokenizes in-process (`[CLS] q [SEP] p [SEP]`, type ids 0 then 1,
+ * longest_first-truncated to `info.maxLength`), so pairs are batched by their padded length like
+ * embedding sequences; `scorePairs` may run anywhere (the isolate, an origin).
+ */
+export interface RankingModel {
+  readonly task: 'rerank';
+  /** `info.id` is the id clients put in `model`. */
+  readonly info: RankerInfo;
+  /** One complete pair per passage, in input order. */
+  tokenizePairs(query: string, passages: readonly string[]): TokenPair[];
+  /** Raw logits of complete pairs, in input order. */
+  scorePairs(pairs: readonly TokenPair[]): Promise<ScoredBatch>;
+}
+
+export type ServedModel = EmbeddingModel | RankingModel;
+
+/** True for a ranker (the registry's `taskOf` and hosts that treat the two kinds differently). */
+export function isRankingModel(model: ServedModel): model is RankingModel {
+  return (model as { task?: unknown }).task === 'rerank';
+}
+
+/** What servedRanker needs from a Ranker (src/engine/ranker.ts); structural like EngineLike. */
+export interface RankerLike {
+  readonly info: RankerInfo;
+  tokenizePairs(query: string, passages: readonly string[]): TokenPair[];
+  scorePairs(pairs: readonly TokenPair[]): Promise<Float32Array>;
+}
+
+/** Serves an in-process Ranker, optionally under another id or backend label. The owner closes it. */
+export function servedRanker(ranker: RankerLike, options: { id?: string; backend?: string } = {}): RankingModel {
+  const info: RankerInfo = options.id ? { ...ranker.info, id: options.id } : ranker.info;
+  const backend = options.backend ?? ranker.info.backend;
+  return {
+    task: 'rerank',
+    info,
+    tokenizePairs: (query, passages) => ranker.tokenizePairs(query, passages),
+    scorePairs: async (pairs) => ({ logits: await ranker.scorePairs(pairs), backend }),
+  };
+}
 
 /**
  * What servedEngine needs from an Engine (src/engine/engine.ts); structural so this file stays

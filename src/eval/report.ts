@@ -68,7 +68,35 @@ function embeddingLine(run: EvalRun): string | undefined {
   return `${e.vectors} passage vectors; ${cache}`;
 }
 
+function describeRerank(run: EvalRun): string {
+  const r = run.rerank!;
+  const model = r.model ? `model ${r.model.path}, dtype ${r.model.dtype}, backend ${r.model.backend}, pairs truncated longest_first at ${r.model.maxLength}` : 'injected reranker';
+  return `cross-encoder, ${model}; top ${r.depth} of the first stage, ${r.pairs} pairs (${r.seconds.toFixed(1)} s)`;
+}
+
+/** First stage and reranked metrics side by side, with the change reranking made. */
+function formatRerankTable(dataset: DatasetSummary, run: EvalRun, metrics: readonly MetricSpec[]): string {
+  const after = run.rerank!.result.values;
+  const lines = [
+    ...datasetLines(dataset),
+    `retriever  ${describeRun(run)}`,
+    `rerank     ${describeRerank(run)}`,
+    `queries    ${queryLine(run)}`,
+  ];
+  const embedding = embeddingLine(run);
+  if (embedding) lines.push(`vectors    ${embedding}`);
+  lines.push(`time       ${(run.seconds + run.rerank!.seconds).toFixed(1)} s`, '');
+  lines.push(
+    table([
+      ['metric', run.retriever, 'reranked', 'delta'],
+      ...metrics.map((m) => [m.label, formatValue(run.result.values[m.label]), formatValue(after[m.label]), formatDelta(after[m.label]! - run.result.values[m.label]!)]),
+    ]),
+  );
+  return lines.join('\n') + '\n';
+}
+
 export function formatRunTable(dataset: DatasetSummary, run: EvalRun, metrics: readonly MetricSpec[]): string {
+  if (run.rerank) return formatRerankTable(dataset, run, metrics);
   const lines = [
     ...datasetLines(dataset),
     `retriever  ${describeRun(run)}`,
@@ -119,6 +147,22 @@ export function runJson(run: EvalRun): Record<string, unknown> {
     metrics: jsonNumbers(run.result.values),
     ...(run.embedding ? { embedding: run.embedding } : {}),
     seconds: Number(run.seconds.toFixed(3)),
+    ...(run.rerank ? { rerank: rerankJson(run) } : {}),
+  };
+}
+
+/** `metrics` of the run stay the first stage's; `rerank.metrics` are after reranking, `rerank.delta` the change. */
+function rerankJson(run: EvalRun): Record<string, unknown> {
+  const r = run.rerank!;
+  const delta: Record<string, number> = {};
+  for (const label of Object.keys(r.result.values)) delta[label] = r.result.values[label]! - run.result.values[label]!;
+  return {
+    ...(r.model ? { model: r.model } : {}),
+    depth: r.depth,
+    pairs: r.pairs,
+    metrics: jsonNumbers(r.result.values),
+    delta: jsonNumbers(delta),
+    seconds: Number(r.seconds.toFixed(3)),
   };
 }
 

@@ -2,8 +2,9 @@
  * The corom-edge HTTP service as one Hono app, runtime-neutral: Web-standard Request/Response
  * only, so the Node server (src/node) and the Cloudflare Worker (worker/) both serve it.
  *
- * Middleware order: request id -> metrics -> CORS -> auth -> load shedding -> body limit -> the
- * host's extra middleware (AppOptions.middleware) -> routes. The queue, batching and model kinds
+ * Middleware order: request id -> metrics -> CORS -> auth -> load shedding -> body limit -> plain
+ * UTF-8 bodies -> over-long lists refused before parsing -> the host's extra middleware
+ * (AppOptions.middleware) -> routes. The queue, batching and model kinds
  * live in the core (src/core); every failure, thrown anywhere (core errors included, mapped by
  * ./core-errors.ts), ends in onError / notFound and leaves in OpenAI's error shape with the
  * request id header.
@@ -21,6 +22,8 @@ import { ApiError, clientClosedRequest } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { coreErrorToApiError } from './core-errors.js';
 import { bearerAuth } from './middleware/auth.js';
+import { boundedLists } from './middleware/list-limits.js';
+import { plainUtf8Bodies } from './middleware/plain-utf8-body.js';
 import { shedWhenFull } from './middleware/load-shedding.js';
 import { requestMetrics } from './middleware/request-metrics.js';
 import { ServiceMetrics } from './metrics.js';
@@ -39,7 +42,7 @@ import { newRouter, type Service } from './service.js';
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/', '/health', '/ready', '/docs', '/openapi.json']);
 
 /** Routes whose requests go through a model queue (refused early with 429 when every queue is full). */
-const INFERENCE_PATHS: ReadonlySet<string> = new Set(['/v1/embeddings', '/v1/rerank', '/v1/sentence-embedding']);
+const INFERENCE_PATHS: ReadonlySet<string> = new Set(['/v1/embeddings', '/v1/rerank', '/v2/rerank', '/v1/text-ranking', '/v1/sentence-embedding']);
 
 export type CoromApp = OpenAPIHono<AppEnv>;
 
@@ -76,7 +79,7 @@ function methodsByPath(app: CoromApp): Array<{ pattern: RegExp; method: string }
   return app.routes
     .filter((r) => r.method !== 'ALL')
     .map((r) => ({
-      pattern: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+')}/?$`),
+      pattern: new RegExp(`^${r.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\/:[^/]+/g, '/[^/]+')}$`),
       method: r.method,
     }));
 }
@@ -143,6 +146,7 @@ export function createApp(appOptions: AppOptions): CoromApp {
       },
     }),
   );
+  app.use(plainUtf8Bodies(), boundedLists(options.limits.maxInputs));
 
   if (appOptions.middleware?.length) {
     app.use(keepRequestId());

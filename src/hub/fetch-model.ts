@@ -30,8 +30,8 @@ import { coromHome, looksLikeHubId, modelCachePaths } from './paths.js';
 import { createProgress, formatBytes, formatDuration, type ProgressMode, type TransferProgress } from './progress.js';
 import { retryPolicyFrom, type RetryPolicy } from './retry.js';
 
-/** Converted by default: int8 for the Node server, q4 as the edge (Workers) artifact. */
-export const DEFAULT_FETCH_DTYPES: readonly Dtype[] = ['int8', 'q4'];
+/** Converted by default: fp32 for the Node server (its default dtype), q4 as the edge (Workers) artifact. */
+export const DEFAULT_FETCH_DTYPES: readonly Dtype[] = ['fp32', 'q4'];
 
 const REQUIRED_FILES = ['config.json', 'vocab.txt'] as const;
 const OPTIONAL_FILES = ['configuration.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
@@ -77,7 +77,7 @@ export interface FetchModelOptions {
   layout?: HubLayoutOption;
   /** Default: master (ModelScope) / main (Hugging Face). */
   revision?: string;
-  /** Dtypes to convert to; [] downloads only. Default int8 and q4. */
+  /** Dtypes to convert to; [] downloads only. Default DEFAULT_FETCH_DTYPES (fp32 and q4). */
   dtypes?: readonly Dtype[];
   /** Download and convert again even when cached. */
   force?: boolean;

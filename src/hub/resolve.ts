@@ -22,13 +22,18 @@ export interface ResolveModelOptions {
   stderr: NodeJS.WritableStream;
   /**
    * The dtype the caller will load; the returned converted folder is guaranteed to hold it.
-   * Default int8 (the server artifact).
+   * Default fp32 (DEFAULT_SERVE_DTYPE).
    */
   dtype?: Dtype;
 }
 
-/** The dtype a registry model is converted to when the caller does not say. */
-export const DEFAULT_SERVE_DTYPE: Dtype = 'int8';
+/**
+ * The dtype a registry model is converted to and served in when the caller does not say: fp32,
+ * the one default precision everywhere (`corom serve`, the in-process LangChain embeddings, the
+ * engine): the model card's numbers and ModelScope parity, as TEI and infinity do on CPU. int8 and
+ * q4 are one flag away (--dtype / COROM_DTYPE); README gives their measured speed-up and fidelity.
+ */
+export const DEFAULT_SERVE_DTYPE: Dtype = 'fp32';
 
 async function folderKind(p: string): Promise<'dir' | 'file' | undefined> {
   try {

@@ -10,11 +10,26 @@ import { BACKENDS, DTYPES, type BackendName, type Dtype } from '../engine/types.
 import { DEFAULT_BATCHING, DEFAULT_LIMITS } from '../http/options.js';
 import { DEFAULT_SERVE_DTYPE } from '../hub/resolve.js';
 
+/** One model to serve: as given (folder, registry name or hub id), where it came from, and its id if given. */
+export interface ServeModelSpec {
+  spec: string;
+  origin: '--model' | 'COROM_MODEL';
+  /** --model-id / COROM_MODEL_ID at the same position; undefined = derived (registry name, hub id, folder name). */
+  id?: string;
+}
+
 export interface ServeConfig {
-  /** --model / COROM_MODEL as given (folder, registry name or hub id); undefined = the default model. */
+  /**
+   * Every --model (repeatable) / COROM_MODEL (comma-separated), in order, each with the --model-id
+   * of the same position. Empty = the default model (with --model-id's first id, if given). The
+   * first model of each kind (embedding, rerank) is that kind's default.
+   */
+  models: ServeModelSpec[];
+  /** The first of `models` (kept for callers that serve one model). */
   model?: string;
   /** Where `model` came from, for messages. */
   modelOrigin?: '--model' | 'COROM_MODEL';
+  /** The first --model-id / COROM_MODEL_ID. */
   modelId?: string;
   host: string;
   port: number;
@@ -70,10 +85,10 @@ type ServeFlag = FlagKind & {
 };
 
 const SERVE_FLAGS = [
-  { name: 'model', arg: 'DIR|NAME', env: 'COROM_MODEL', group: 'Model', kind: 'string',
-    help: 'model folder (converted or raw checkpoint), registry name or hub id\n[{env}]; default: the cached corom-base (fetched on first run)' },
-  { name: 'model-id', arg: 'NAME', env: 'COROM_MODEL_ID', group: 'Model', kind: 'string',
-    help: 'id clients send as "model" (default: the folder name) [{env}]' },
+  { name: 'model', arg: 'DIR|NAME', env: 'COROM_MODEL', group: 'Model', kind: 'list',
+    help: 'model folder (converted or raw checkpoint), registry name or hub id;\nrepeatable: an embedding model or a rerank model (cross-encoder)\neach [{env}, comma-separated]; default: the cached corom-base' },
+  { name: 'model-id', arg: 'NAME', env: 'COROM_MODEL_ID', group: 'Model', kind: 'list',
+    help: 'id clients send as "model", one per --model in the same order\n(default: registry name or folder name) [{env}, comma-separated]' },
   { name: 'dtype', arg: 'fp32|int8|q4', env: 'COROM_DTYPE', group: 'Model', kind: 'choice', values: DTYPES, default: DEFAULT_SERVE_DTYPE,
     help: 'weights to run (default {default}) [{env}]' },
   { name: 'backend', arg: 'node|wasm', env: 'COROM_BACKEND', group: 'Model', kind: 'choice', values: BACKENDS, default: 'node',
@@ -128,10 +143,11 @@ function flagHelp(flag: ServeFlag): string {
 
 const GROUPS: readonly ServeFlag['group'][] = ['Model', 'HTTP', 'Batching'];
 
-export const SERVE_USAGE = `Usage: corom serve [--model DIR|NAME] [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [options]
+export const SERVE_USAGE = `Usage: corom serve [--model DIR|NAME ...] [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [options]
 
-Serves the model over HTTP: OpenAI-compatible POST /v1/embeddings, GET /v1/models, POST /v1/rerank,
-POST /v1/sentence-embedding (ModelScope pipeline), POST /tokenize, GET /health, /ready, /info,
+Serves the models over HTTP: OpenAI-compatible POST /v1/embeddings, GET /v1/models, POST /v1/rerank
+and /v2/rerank (a rerank model's cross-encoder, or an embedding model's cosine), POST
+/v1/sentence-embedding and /v1/text-ranking (ModelScope pipelines), POST /tokenize, GET /health, /ready, /info,
 /metrics, /openapi.json and /docs. Every flag has an environment variable (in brackets); a flag wins.
 
 ${GROUPS.map((group) => [`${group}:`, ...SERVE_FLAGS.filter((f) => f.group === group).map((f) => flagHelp(f))].join('\n')).join('\n')}`;
@@ -227,11 +243,20 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   };
 
   const batching = switchedOn('no-batching');
-  const model = raw('model');
+  const modelSpecs = list('model');
+  const modelOrigin = (values['model'] as unknown) !== undefined ? '--model' : 'COROM_MODEL';
+  const modelIds = list('model-id');
+  const idOrigin = (values['model-id'] as unknown) !== undefined ? '--model-id' : 'COROM_MODEL_ID';
+  if (modelIds.length > Math.max(1, modelSpecs.length)) {
+    throw new UsageError(`${idOrigin} gives ${modelIds.length} ids for ${modelSpecs.length || 'the default'} model${modelSpecs.length > 1 ? 's' : ''}: give one id per ${modelOrigin}, in the same order`);
+  }
+  const repeatedId = modelIds.find((id, i) => modelIds.indexOf(id) !== i);
+  if (repeatedId !== undefined) throw new UsageError(`${idOrigin} gives the id '${repeatedId}' twice: every served model needs its own id`);
+  const models: ServeModelSpec[] = modelSpecs.map((spec, i) => ({ spec, origin: modelOrigin, ...(modelIds[i] ? { id: modelIds[i] } : {}) }));
   const backend = oneOf<BackendName>('backend');
   const device = oneOf<'cpu' | 'cuda'>('device');
   if (backend === 'wasm' && device === 'cuda') throw new UsageError('--device cuda needs --backend node (the WASM backend runs on the CPU only)');
-  const modelId = raw('model-id')?.value;
+  const modelId = modelIds[0];
   // The HTTP event loop needs a core of its own: onnxruntime's spinning intra-op threads on every
   // core starve it (tiny-bert on 2 cores, load generator on the same box: 190-540 req/s with
   // 2 threads, ~1000 req/s with 1).
@@ -239,7 +264,8 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeC
   const maxLength = integer('max-length');
 
   return {
-    ...(model ? { model: model.value, modelOrigin: model.source === '--model' ? '--model' : 'COROM_MODEL' } : {}),
+    models,
+    ...(models[0] ? { model: models[0].spec, modelOrigin } : {}),
     ...(modelId ? { modelId } : {}),
     host: raw('host')?.value ?? String(declared('host').default),
     port: withDefault('port'),

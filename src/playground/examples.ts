@@ -58,3 +58,19 @@ export const MODEL_CARD_EXAMPLES: readonly PlaygroundExample[] = [
     ],
   },
 ];
+
+/**
+ * The ranking view's example: the code example of the ranker model card (ModelScope
+ * damo/nlp_rom_passage-ranking_chinese-base README, "代码范例"), verbatim -- its second passage
+ * ends in "。" where the embedding card's widget has "." -- so a real coROM ranker reproduces the
+ * card's printed scores ({'scores': [0.9717444181442261, 0.005540850106626749, 0.8629351258277893]}).
+ */
+export const RANKING_CARD_EXAMPLE = {
+  label: '模型卡示例',
+  query: '功和功率的区别',
+  passages: [
+    '功反映做功多少，功率反映做功快慢。',
+    '什么是有功功率和无功功率?无功功率有什么用什么是有功功率和无功功率?无功功率有什么用电力系统中的电源是由发电机产生的三相正弦交流电,在交>流电路中,由电源供给负载的电功率有两种;一种是有功功率,一种是无功功率。',
+    '优质解答在物理学中,用电功率表示消耗电能的快慢．电功率用P表示,它的单位是瓦特（Watt）,简称瓦（Wa）符号是W.电流在单位时间内做的功叫做电功率 以灯泡为例,电功率越大,灯泡越亮.灯泡的亮暗由电功率（实际功率）决定,不由通过的电流、电压、电能决定!',
+  ],
+} as const;

@@ -27,6 +27,17 @@ export const PLAYGROUND_IDS = {
   snippetCurl: 'pg-snippet-curl',
   snippetOpenai: 'pg-snippet-openai',
   snippetLangchain: 'pg-snippet-langchain',
+  // The ranking view (client/ranking-view.ts).
+  rankForm: 'pg-rank-form',
+  rankModel: 'pg-rank-model',
+  rankExample: 'pg-rank-example',
+  rankQuery: 'pg-rank-query',
+  rankPassages: 'pg-rank-passages',
+  rankRun: 'pg-rank-run',
+  rankResults: 'pg-rank-results',
+  rankSummary: 'pg-rank-summary',
+  rankMeta: 'pg-rank-meta',
+  rankList: 'pg-rank-list',
 } as const;
 
 export type PlaygroundIds = typeof PLAYGROUND_IDS;

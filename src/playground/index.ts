@@ -17,7 +17,7 @@ import { renderPlaygroundPage } from './page.js';
 import { PLAYGROUND_CLIENT_JS } from './client-bundle.generated.js';
 import { PLAYGROUND_CSS } from './styles.js';
 
-export { MODEL_CARD_EXAMPLES, type PlaygroundExample } from './examples.js';
+export { MODEL_CARD_EXAMPLES, RANKING_CARD_EXAMPLE, type PlaygroundExample } from './examples.js';
 export { API_KEY_STORAGE, PLAYGROUND_IDS, PREVIEW_DIMENSIONS } from './ids.js';
 
 export interface RenderedPlayground {

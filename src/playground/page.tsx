@@ -1,12 +1,12 @@
 /**
  * The Playground page markup (server-rendered with hono/jsx): the model card's widget -- a source
  * sentence, sentences to compare, the four examples, a Run button -- plus results and code
- * snippets. The script (client/, bundled) fills in models, rows and results.
+ * snippets; then the ranking view (query, passages, the ranker card's example, scores). The script (client/, bundled) fills in models, rows and results.
  */
 import type { FC } from 'hono/jsx';
 import { raw } from 'hono/html';
 import { PLAYGROUND_IDS as ID } from './ids.js';
-import { MODEL_CARD_EXAMPLES } from './examples.js';
+import { MODEL_CARD_EXAMPLES, RANKING_CARD_EXAMPLE } from './examples.js';
 
 export interface PageAssets {
   css: string;
@@ -138,6 +138,49 @@ const Page: FC<{ assets: PageAssets }> = ({ assets }) => (
               </pre>
             </div>
           ))}
+        </section>
+
+        <section aria-labelledby="pg-rank-title">
+          <h2 id="pg-rank-title">段落排序（cross-encoder）</h2>
+          <p class="pg-lead">
+            用排序模型（如 coROM passage-ranking）同时读入查询和每个段落，给出 0 到 1 的相关性分数（logit 的 sigmoid），与
+            ModelScope 的 text-ranking pipeline 相同：POST /v1/text-ranking。每对输入按 longest_first 截断到 128 个词元。
+          </p>
+          <form id={ID.rankForm} novalidate>
+            <div class="pg-field">
+              <label for={ID.rankModel}>排序模型</label>
+              <select id={ID.rankModel} name="model">
+                <option value="">加载中…</option>
+              </select>
+            </div>
+            <div class="pg-examples">
+              <button type="button" id={ID.rankExample} class="pg-button" aria-pressed="false" title={RANKING_CARD_EXAMPLE.query}>
+                {RANKING_CARD_EXAMPLE.label}
+              </button>
+            </div>
+            <div class="pg-field">
+              <label for={ID.rankQuery}>
+                查询 <span class="pg-hint">source_sentence</span>
+              </label>
+              <textarea id={ID.rankQuery} name="source_sentence" rows={2} required></textarea>
+            </div>
+            <div class="pg-field">
+              <label for={ID.rankPassages}>
+                段落 <span class="pg-hint">sentences_to_compare，每行一个</span>
+              </label>
+              <textarea id={ID.rankPassages} name="sentences_to_compare" rows={6} required></textarea>
+            </div>
+            <div class="pg-actions">
+              <button type="submit" id={ID.rankRun} class="pg-button pg-primary">
+                排序
+              </button>
+            </div>
+          </form>
+          <div id={ID.rankResults} hidden>
+            <p id={ID.rankSummary} aria-live="polite"></p>
+            <dl id={ID.rankMeta} class="pg-meta"></dl>
+            <ol id={ID.rankList} class="pg-ranking"></ol>
+          </div>
         </section>
       </main>
       <script>{raw(assets.script)}</script>

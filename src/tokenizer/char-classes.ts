@@ -78,3 +78,24 @@ export const bmpCharFlags: Readonly<Uint8Array> = bmpFlags;
 export function hfDecomposesAstral(cp: number): boolean {
   return inRanges(astralDecomposableRanges, cp);
 }
+
+/**
+ * Whether BERT's normalization leaves anything of `text` to tokenize: false for a string of only
+ * whitespace, dropped characters (controls, zero-width and other format characters, U+FFFD, lone
+ * surrogates) and nonspacing marks (removed by strip_accents), which would embed as bare
+ * [CLS] [SEP]. Returns at the first such character, so ordinary text costs one lookup.
+ */
+export function hasTokenizableChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    let cp = text.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
+      const low = text.charCodeAt(i + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+        i++;
+      }
+    }
+    if ((charFlags(cp) & (DROPPED | WHITESPACE | NONSPACING_MARK)) === 0) return true;
+  }
+  return false;
+}

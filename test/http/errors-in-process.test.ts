@@ -83,7 +83,8 @@ const HOSTILE_BODIES: Array<{ name: string; path?: string; body: string; status:
   { name: 'model id with a lone surrogate', body: '{"input":"a","model":"\\ud800"}', status: 404 },
   { name: '__proto__ holding the input', body: '{"__proto__":{"input":"polluted"}}', status: 400 },
   { name: 'duplicate keys (last wins)', body: '{"input":"a","input":5}', status: 400 },
-  { name: 'lone surrogates in texts', body: '{"input":["\\udfff","\\udc00\\ud800"]}', status: 200 },
+  { name: 'lone surrogates in texts', body: '{"input":["a\\udfff","\\udc00b\\ud800"]}', status: 200 },
+  { name: 'only lone surrogates (no tokens after normalization)', body: '{"input":["a","\\udc00\\ud800"]}', status: 400 },
   { name: '5k token-id sequences', body: `{"input":[${new Array(5_000).fill('[101]').join(',')}]}`, status: 400 },
   { name: '100k token ids in one sequence (truncated, valid)', body: `{"input":[${new Array(100_000).fill('101').join(',')}]}`, status: 200 },
 ];

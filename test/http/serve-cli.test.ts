@@ -56,7 +56,7 @@ describe('corom serve (process)', () => {
   it('prints one startup line with the URL, drains in-flight requests on SIGTERM and exits 0', async () => {
     const run = corom(['serve', '--model', FIXTURE_MODEL, '--dtype', 'fp32', '--port', '0', '--threads', '1', '--drain-timeout-ms', '20000']);
     const url = await waitFor('the ready line', () => /(http:\/\/127\.0\.0\.1:\d+\/) ready/.exec(run.stderr())?.[1]);
-    expect(run.stderr()).toMatch(/ready: model 'tiny-bert' \(fp32, onnxruntime-node\/cpu, 32 dims, max 128 tokens\)/);
+    expect(run.stderr()).toMatch(/ready: embedding model 'tiny-bert' \(fp32, onnxruntime-node\/cpu, 32 dims, max 128 tokens\)/);
 
     // Four slow requests (200 long texts each); SIGTERM once the server holds all of them.
     const texts = Array.from({ length: 200 }, (_, i) => `${'吃完海鲜可以喝牛奶吗'.repeat(13)}${i}`);

@@ -5,7 +5,8 @@ import { parseServeConfig, SERVE_ENV, SERVE_USAGE } from '../../src/node/serve-c
 describe('corom serve configuration', () => {
   it('has sane defaults', () => {
     const c = parseServeConfig([], {});
-    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, backend: 'node', device: 'cpu', batching: true, apiKeys: [], corsOrigins: [] });
+    // fp32, the one default precision (issue 14, item 13); int8 and q4 are --dtype away.
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8080, dtype: 'fp32', backend: 'node', device: 'cpu', batching: true, apiKeys: [], corsOrigins: [] });
     expect(c.model).toBeUndefined();
   });
 
@@ -52,11 +53,31 @@ describe('corom serve configuration', () => {
     [['--api-key', 'ok', '--api-key', ' '], {}, /--api-key \(key 2 of 2\) is empty/],
     [[], { COROM_REQUIRE_DEVICE: 'maybe' }, /COROM_REQUIRE_DEVICE must be 1 or 0/],
     [[], { COROM_BATCHING: 'maybe' }, /COROM_BATCHING must be on or off/],
+    [['--model', 'a', '--model-id', 'x', '--model-id', 'y'], {}, /--model-id gives 2 ids for 1 model: give one id per --model/],
+    [[], { COROM_MODEL: 'a,b', COROM_MODEL_ID: 'x,x' }, /COROM_MODEL_ID gives the id 'x' twice/],
     [['--bogus'], {}, /bogus/],
     [['extra'], {}, /unexpected argument 'extra'/],
   ] as const)('%j %j is a usage error', (argv, env, message) => {
     expect(() => parseServeConfig([...argv], { ...env })).toThrow(UsageError);
     expect(() => parseServeConfig([...argv], { ...env })).toThrow(message);
+  });
+
+  it('--model and --model-id repeat in the same order (several models, each its own id); COROM_MODEL is comma-separated', () => {
+    const flags = parseServeConfig(['--model', 'ranker-dir', '--model', 'corom-base', '--model-id', 'ranker'], {});
+    expect(flags.models).toEqual([
+      { spec: 'ranker-dir', origin: '--model', id: 'ranker' },
+      { spec: 'corom-base', origin: '--model' },
+    ]);
+    expect(flags).toMatchObject({ model: 'ranker-dir', modelId: 'ranker' });
+    const env = parseServeConfig([], { COROM_MODEL: 'a, b', COROM_MODEL_ID: 'x,y' });
+    expect(env.models).toEqual([
+      { spec: 'a', origin: 'COROM_MODEL', id: 'x' },
+      { spec: 'b', origin: 'COROM_MODEL', id: 'y' },
+    ]);
+    // A flag wins over the variable as a whole.
+    expect(parseServeConfig(['--model', 'c'], { COROM_MODEL: 'a,b' }).models).toEqual([{ spec: 'c', origin: '--model' }]);
+    // No --model: the default model, optionally under one --model-id.
+    expect(parseServeConfig(['--model-id', 'base'], {})).toMatchObject({ models: [], modelId: 'base' });
   });
 
   it('shows in --help the defaults that parsing uses', () => {

@@ -44,7 +44,7 @@ async function allFiles(dir: string): Promise<string[]> {
 }
 
 describe('fetchModel against a ModelScope-layout hub', () => {
-  it('downloads, verifies and converts corom-base to int8 and q4, then reuses the cache offline', async () => {
+  it('downloads, verifies and converts corom-base to fp32 (the serving default) and q4, then reuses the cache offline', async () => {
     hub = await startFakeHub({ models: { [BASE_ID]: fixtureRepo() } });
     const stderr = memoryStream();
     const result = await fetchModel(options({ stderr }));
@@ -61,13 +61,13 @@ describe('fetchModel against a ModelScope-layout hub', () => {
     expect(fileRequests.map((r) => new URL(r.url, 'http://h').searchParams.get('FilePath')).sort()).toEqual([...SOURCE_FILES].sort());
     expect((await allFiles(home)).filter((f) => f.endsWith('.part'))).toEqual([]);
 
-    expect(result.converted).toEqual(['int8', 'q4']);
-    expect(result.dtypes).toEqual(['int8', 'q4']);
+    expect(result.converted).toEqual(['fp32', 'q4']);
+    expect(result.dtypes).toEqual(['fp32', 'q4']);
     const meta = JSON.parse(await readFile(path.join(onnxDir(), 'corom.json'), 'utf8'));
     expect(meta.hidden).toBe(32);
     expect(meta.pooling).toBe('cls');
-    expect(Object.keys(meta.dtypes).sort()).toEqual(['int8', 'q4']);
-    expect((await stat(path.join(onnxDir(), 'model.int8.onnx'))).size).toBeGreaterThan(1000);
+    expect(Object.keys(meta.dtypes).sort()).toEqual(['fp32', 'q4']);
+    expect((await stat(path.join(onnxDir(), 'model.fp32.onnx'))).size).toBeGreaterThan(1000);
     expect((await stat(path.join(onnxDir(), 'model.q4.onnx'))).size).toBeGreaterThan(1000);
     expect(await readFile(path.join(onnxDir(), 'vocab.txt'))).toEqual(await readFile(path.join(FIXTURE_DIR, 'vocab.txt')));
     // Non-TTY stderr gets plain progress lines, not a bar.
@@ -79,14 +79,14 @@ describe('fetchModel against a ModelScope-layout hub', () => {
     const again = await fetchModel(options());
     expect(again.downloaded).toEqual([]);
     expect(again.converted).toEqual([]);
-    expect(again.dtypes).toEqual(['int8', 'q4']);
+    expect(again.dtypes).toEqual(['fp32', 'q4']);
     expect(hub.requests.length).toBe(before);
 
     // Asking for another dtype converts only that one, still offline.
     await hub.close();
     hub = undefined;
-    const more = await fetchModel(options({ hubUrl: `http://127.0.0.1:${await closedPort()}`, dtypes: ['fp32'] }));
-    expect(more.converted).toEqual(['fp32']);
+    const more = await fetchModel(options({ hubUrl: `http://127.0.0.1:${await closedPort()}`, dtypes: ['int8'] }));
+    expect(more.converted).toEqual(['int8']);
     expect(more.dtypes).toEqual(['fp32', 'int8', 'q4']);
   });
 

@@ -67,14 +67,15 @@ describe('resolveDefaultModel', () => {
     const dir = await resolveDefaultModel({ env, stderr });
     expect(dir).toBe(path.join(home, 'models', BASE_ID, 'onnx'));
     expect(stderr.text()).toContain('downloading pytorch_model.bin');
-    expect(stderr.text()).toContain('model.int8.onnx');
+    // fp32 by default, as `corom serve` loads (issue 14, item 13).
+    expect(stderr.text()).toContain('model.fp32.onnx');
 
     await hub.close();
     hub = undefined;
     const offline = { ...env, COROM_HUB_URL: await unreachableHub() };
     expect(await resolveDefaultModel({ env: offline, stderr: memoryStream() })).toBe(dir);
     // A dtype not converted yet comes from the cached checkpoint, still offline.
-    expect(await resolveDefaultModel({ env: offline, stderr: memoryStream(), dtype: 'fp32' })).toBe(dir);
+    expect(await resolveDefaultModel({ env: offline, stderr: memoryStream(), dtype: 'int8' })).toBe(dir);
     // COROM_MODEL may name a registry model as well.
     expect(await resolveDefaultModel({ env: { ...offline, COROM_MODEL: 'corom-base' }, stderr: memoryStream() })).toBe(dir);
   });

@@ -113,8 +113,11 @@ describe('CoromEmbeddings in-process', () => {
       expect(embeddings.mode).toBe('local');
       const [vector] = await embeddings.embedDocuments([QUERY]);
       expect(maxAbsDiff(vector!, (await engineVectors([QUERY]))[0]!)).toBeLessThan(TOL);
-      // Without COROM_DTYPE it is int8, as for `corom serve`; this folder only has fp32.
+      // Without COROM_DTYPE it is fp32, as for `corom serve` (issue 14, item 13); this folder only has fp32.
       delete process.env.COROM_DTYPE;
+      const [byDefault] = await new CoromEmbeddings().embedDocuments([QUERY]);
+      expect(maxAbsDiff(byDefault!, vector!)).toBeLessThan(TOL);
+      process.env.COROM_DTYPE = 'int8';
       await expect(new CoromEmbeddings().embedQuery(QUERY)).rejects.toThrow('converted folder has no int8 model (has: fp32)');
       process.env.COROM_DTYPE = 'fp16';
       await expect(new CoromEmbeddings().embedQuery(QUERY)).rejects.toThrow("COROM_DTYPE must be one of fp32, int8, q4 (got 'fp16')");

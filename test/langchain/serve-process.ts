@@ -6,6 +6,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ServeProcess {
   url: string;
+  /** What the server wrote to stderr so far (its startup line included). */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export async function startServe(args: string[], timeoutMs = 60_000): Promise<Se
   });
   return {
     url,
+    stderr: () => stderr,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -102,7 +102,7 @@ describe.skipIf(!noCudaFiles)('--device cuda without the CUDA provider files', (
     expect(fallback[0]).toMatch(/^corom serve: --device cuda: CUDA execution provider unavailable \(/);
     expect(fallback[0]).toMatch(MISSING);
     expect(fallback[0]).toContain("Install it with 'npm run setup:cuda'");
-    expect(run.stderr()).toMatch(/ready: model 'tiny' \(fp32, onnxruntime-node\/cpu \(cuda unavailable: /);
+    expect(run.stderr()).toMatch(/ready: embedding model 'tiny' \(fp32, onnxruntime-node\/cpu \(cuda unavailable: /);
     const info = (await (await fetch(`${url}info`)).json()) as { models: { id: string; backend: string }[] };
     expect(info.models[0]!.backend).toMatch(/^onnxruntime-node\/cpu \(cuda unavailable: .*libonnxruntime_providers_cuda\.so/);
     run.child.kill('SIGTERM');

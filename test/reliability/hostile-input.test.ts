@@ -5,6 +5,7 @@
  * 5xx, a crash or a stuck queue -- and the server must answer a normal request right after.
  * Slow clients (slowloris) are in slow-clients.test.ts.
  */
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeFixtureModel, startServeChild, type ServeChild } from '../../scripts/reliability/serve-child.js';
@@ -95,18 +96,21 @@ const CASES: Case[] = [
   ),
   { name: 'dimensions NaN', request: post('/v1/embeddings', '{"input":"a","dimensions":NaN}'), statuses: [400] },
   // Lone surrogates (as JSON escapes) everywhere a string goes.
-  { name: 'input lone high surrogate', request: post('/v1/embeddings', '{"input":"\\ud800"}'), statuses: [200] },
-  { name: 'input lone low surrogates', request: post('/v1/embeddings', '{"input":["\\udfff","\\udc00\\ud800","a\\ud800b"]}'), statuses: [200] },
-  { name: 'rerank lone surrogates, echoed back', request: post('/v1/rerank', '{"query":"\\ud800","documents":["\\udfff"],"return_documents":true}'), statuses: [200] },
-  { name: 'pipeline lone surrogates', request: post('/v1/sentence-embedding', '{"input":{"source_sentence":["\\ud83d"],"sentences_to_compare":["\\ude00"]}}'), statuses: [200] },
-  { name: 'tokenize lone surrogate', request: post('/tokenize', '{"inputs":"\\udbff"}'), statuses: [200] },
+  { name: 'input lone high surrogate', request: post('/v1/embeddings', '{"input":"a\\ud800"}'), statuses: [200] },
+  { name: 'input only a lone surrogate (no tokens after normalization)', request: post('/v1/embeddings', '{"input":"\\ud800"}'), statuses: [400] },
+  { name: 'input lone low surrogates', request: post('/v1/embeddings', '{"input":["b\\udfff","\\udc00c\\ud800","a\\ud800b"]}'), statuses: [200] },
+  { name: 'rerank lone surrogates, echoed back', request: post('/v1/rerank', '{"query":"q\\ud800","documents":["\\udfffd"],"return_documents":true}'), statuses: [200] },
+  { name: 'pipeline lone surrogates', request: post('/v1/sentence-embedding', '{"input":{"source_sentence":["s\\ud83d"],"sentences_to_compare":["\\ude00t"]}}'), statuses: [200] },
+  { name: 'tokenize lone surrogate', request: post('/tokenize', '{"inputs":"\\udbffu"}'), statuses: [200] },
   { name: 'model id with a lone surrogate', request: post('/v1/embeddings', '{"input":"a","model":"\\ud800"}'), statuses: [404] },
   { name: 'NUL escape in text', request: post('/v1/embeddings', '{"input":"a\\u0000b"}'), statuses: [200] },
   // Invalid UTF-8 bytes.
-  { name: 'invalid UTF-8 (0xff 0xfe) inside a string', request: post('/v1/embeddings', bytes('{"input":"', [0xff, 0xfe], '"}')), statuses: [200] },
-  { name: 'overlong UTF-8 (0xc0 0xaf) inside a string', request: post('/v1/embeddings', bytes('{"input":"', [0xc0, 0xaf], '"}')), statuses: [200] },
-  { name: 'UTF-8-encoded surrogate (CESU) inside a string', request: post('/v1/embeddings', bytes('{"input":"', [0xed, 0xa0, 0x80], '"}')), statuses: [200] },
-  { name: 'truncated multi-byte sequence at the end of a string', request: post('/tokenize', bytes('{"inputs":"', [0xe4, 0xbd], '"}')), statuses: [200] },
+  { name: 'invalid UTF-8 (0xff 0xfe) inside a string', request: post('/v1/embeddings', bytes('{"input":"a', [0xff, 0xfe], '"}')), statuses: [200] },
+  { name: 'overlong UTF-8 (0xc0 0xaf) inside a string', request: post('/v1/embeddings', bytes('{"input":"a', [0xc0, 0xaf], '"}')), statuses: [200] },
+  { name: 'UTF-8-encoded surrogate (CESU) inside a string', request: post('/v1/embeddings', bytes('{"input":"a', [0xed, 0xa0, 0x80], '"}')), statuses: [200] },
+  { name: 'truncated multi-byte sequence at the end of a string', request: post('/tokenize', bytes('{"inputs":"a', [0xe4, 0xbd], '"}')), statuses: [200] },
+  // Only U+FFFD after decoding: nothing to tokenize, a 400 like "" (issue 14, item 10).
+  { name: 'only invalid UTF-8 inside a string', request: post('/v1/embeddings', bytes('{"input":"', [0xff, 0xfe], '"}')), statuses: [400] },
   { name: 'invalid UTF-8 outside strings', request: post('/v1/embeddings', bytes('{"input"', [0xff], ':"a"}')), statuses: [400] },
   { name: 'raw NUL byte inside a string', request: post('/v1/embeddings', bytes('{"input":"a', [0x00], 'b"}')), statuses: [400] },
   { name: 'UTF-8 BOM before the JSON', request: post('/v1/embeddings', bytes([0xef, 0xbb, 0xbf], '{"input":"a"}')), statuses: [200, 400] },
@@ -124,6 +128,14 @@ const CASES: Case[] = [
   { name: '100k rerank documents', request: post('/v1/rerank', withField('/v1/rerank', jsonList(100_000, '"d"'))), statuses: [400] },
   { name: '100k source sentences', request: post('/v1/sentence-embedding', withField('/v1/sentence-embedding', jsonList(100_000, '"s"'))), statuses: [400] },
   { name: '100k tokenize inputs', request: post('/tokenize', withField('/tokenize', jsonList(100_000, '"t"'))), statuses: [400] },
+  // Issue 14: refused by count before the body is parsed (figures: scripts/reliability/attacks.ts).
+  { name: '1,390,000 x [] (4.17 MB)', request: post('/v1/embeddings', withField('/v1/embeddings', jsonList(1_390_000, '[]'))), statuses: [400] },
+  { name: '800,000 x null', request: post('/v1/embeddings', withField('/v1/embeddings', jsonList(800_000, 'null'))), statuses: [400] },
+  { name: '1,390,000 x [] rerank documents', request: post('/v1/rerank', withField('/v1/rerank', jsonList(1_390_000, '[]'))), statuses: [400] },
+  { name: '1,000,000 token ids then 1.5 (names input[1000000])', request: post('/v1/embeddings', `{"input":[${'1,'.repeat(1_000_000)}1.5]}`), statuses: [400] },
+  { name: 'Content-Encoding: gzip on a plain body', request: post('/v1/embeddings', '{"input":"a"}', ['Content-Encoding: gzip']), statuses: [415] },
+  { name: 'Content-Encoding: gzip on a gzip body', request: post('/v1/embeddings', gzipSync('{"input":"a"}'), ['Content-Encoding: gzip']), statuses: [415] },
+  { name: 'GET /v1/models/ (trailing slash)', request: Buffer.from('GET /v1/models/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'), statuses: [404] },
   { name: '100k keys in the body object', request: post('/v1/embeddings', `{${Array.from({ length: 100_000 }, (_, i) => `"k${i}":0`).join(',')},"input":"a"}`), statuses: [200] },
   { name: 'one 3 MB text (under the body limit, truncated to 128 tokens)', request: post('/v1/embeddings', `{"input":"${'海'.repeat(1_000_000)}"}`), statuses: [200] },
   { name: 'a 3 MB model id (echoed in the 404)', request: post('/v1/embeddings', `{"input":"a","model":"${'m'.repeat(3_000_000)}"}`), statuses: [404] },

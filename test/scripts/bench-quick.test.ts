@@ -34,9 +34,23 @@ describe('benchmark scripts in quick mode', () => {
     for (const mode of ['batching', 'no-batching']) for (const r of json.http.runs[mode]) expect({ errors: r.errors, non2xx: r.non2xx }).toEqual({ errors: 0, non2xx: 0 });
     expectMeasured(json.tokenizer.ratio, 'tokenizer.ratio');
     expectMeasured(json.roofline.fp32Peak.median, 'roofline.fp32Peak');
+    for (const dtype of ['fp32', 'int8']) {
+      expectMeasured(json.ranker[dtype].ours.median, `ranker.${dtype}.ours`);
+      expectMeasured(json.ranker[dtype].transformersJs.median, `ranker.${dtype}.transformersJs`);
+      // Same ONNX file on both sides: the same logits on pairs neither side truncates.
+      expect(json.ranker[dtype].maxAbsLogitDiff).toBeLessThan(1e-3);
+    }
+    // Rerank through the server is measured only when the server reports a ranker (kind "rerank");
+    // otherwise the report says why, never a number from the cosine fallback.
+    if (json.ranker.http.unavailable !== undefined) expect(json.ranker.http.unavailable).toMatch(/rerank|ranker/);
+    else {
+      expectMeasured(json.ranker.http.requestsPerSec.median, 'ranker.http.requestsPerSec');
+      for (const r of json.ranker.http.runs) expect({ errors: r.errors, non2xx: r.non2xx }).toEqual({ errors: 0, non2xx: 0 });
+    }
     const md = await readFile(join(out, 'benchmarks.md'), 'utf8');
     expect(md).toContain('Quick mode');
     expect(md).toContain('## 5. Roofline');
+    expect(md).toContain('## 6. Cross-encoder ranker');
   }, 300_000);
 
   it('edge-memory.ts --quick measures every artifact variant', async () => {

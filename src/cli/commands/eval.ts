@@ -1,4 +1,4 @@
-import { DTYPES, type Dtype } from '../../engine/types.js';
+import { BACKENDS, DTYPES, type Dtype } from '../../engine/types.js';
 import { UsageError } from '../../errors.js';
 import { loadDataset } from '../../eval/datasets/index.js';
 import { DEFAULT_RRF_K } from '../../retrieval/fusion.js';
@@ -12,7 +12,9 @@ import { choice, parseFlags, positiveInt } from '../../flags.js';
 import type { Command } from '../command.js';
 import { engineOptions, MODEL_FLAGS, MODEL_FLAGS_USAGE } from '../model-flags.js';
 
-const USAGE = `Usage: corom eval --retriever dense|bm25|hybrid --dataset PATH [options]
+const DEFAULT_RERANK_DEPTH = 100;
+
+const USAGE = `Usage: corom eval --retriever dense|bm25|hybrid --dataset PATH [--rerank DIR [--rerank-depth K]] [options]
 
 Scores a retriever on a passage-retrieval dataset with the coROM model card's metrics.
 Progress goes to stderr, the result table (or JSON) to stdout.
@@ -38,6 +40,14 @@ ${MODEL_FLAGS_USAGE}
   --cache-dir DIR       where passage vectors are cached (default $COROM_CACHE_DIR, else
                         $COROM_HOME/eval-cache, i.e. ~/.cache/corom/eval-cache); runs resume from it
   --no-cache            embed everything, write nothing
+
+Reranking (second stage):
+  --rerank DIR          a cross-encoder ranker (converted or raw ranking checkpoint folder) reorders each
+                        query's first-stage top K; the table shows the metrics before and after
+  --rerank-depth K      how many first-stage passages to rerank per query (default ${DEFAULT_RERANK_DEPTH})
+  --rerank-dtype D      fp32|int8|q4 weights of the ranker (default fp32)
+  --rerank-backend B    node|wasm for the ranker (default node); pairs are truncated longest_first at the
+                        ranker's max length (128 for coROM rankers)
 
 Output:
   --json                JSON instead of a table
@@ -67,7 +77,7 @@ function numberFlag(flag: string, value: string | undefined, check: (n: number) 
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'retrieval evaluation (MRR@10, Recall@1/50/1000) of dense, BM25 or hybrid retrieval',
+  summary: 'retrieval evaluation (MRR@10, Recall@1/50/1000) of dense, BM25 or hybrid retrieval, optionally reranked by a cross-encoder',
   usage: USAGE,
   async run(argv, io) {
     const { rest, compare } = extractCompare(argv);
@@ -90,6 +100,10 @@ export const evalCommand: Command = {
         batch: { type: 'string' },
         'cache-dir': { type: 'string' },
         'no-cache': { type: 'boolean' },
+        rerank: { type: 'string' },
+        'rerank-depth': { type: 'string' },
+        'rerank-dtype': { type: 'string' },
+        'rerank-backend': { type: 'string' },
       },
       { min: 0, max: 0, names: '' },
     );
@@ -106,9 +120,29 @@ export const evalCommand: Command = {
     if (values['no-cache'] && values['cache-dir'] !== undefined) throw new UsageError('--cache-dir and --no-cache contradict each other');
 
     const log = (line: string) => io.stderr.write(line + '\n');
+    const rerankDepth = positiveInt('rerank-depth', values['rerank-depth']);
+    if (values.rerank === undefined) {
+      for (const flag of ['rerank-depth', 'rerank-dtype', 'rerank-backend'] as const) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} applies only with --rerank DIR`);
+      }
+    } else if (values.rerank === '') throw new UsageError('--rerank needs a ranker model folder');
+    if (values.rerank !== undefined && compare) throw new UsageError('--rerank and --compare cannot be combined; run each comparison side with --rerank separately');
+    const rerank: EvalSettings['rerank'] =
+      values.rerank === undefined
+        ? undefined
+        : {
+            depth: rerankDepth ?? DEFAULT_RERANK_DEPTH,
+            engine: {
+              model: values.rerank,
+              dtype: choice('rerank-dtype', values['rerank-dtype'], DTYPES, 'fp32'),
+              backend: choice('rerank-backend', values['rerank-backend'], BACKENDS, 'node'),
+              ...(values.threads !== undefined ? { threads: positiveInt('threads', values.threads)! } : {}),
+              log,
+            },
+          };
     const dense = retriever !== 'bm25';
     if (!dense) {
-      for (const flag of ['model', 'dtype', 'backend', 'threads', 'max-length', 'chunk', 'batch'] as const) {
+      for (const flag of ['model', 'dtype', 'backend', ...(rerank ? [] : (['threads'] as const)), 'max-length', 'chunk', 'batch'] as const) {
         if (values[flag] !== undefined) throw new UsageError(`--${flag} applies to the dense and hybrid retrievers, not bm25`);
       }
       if (compare) throw new UsageError('--compare compares two models or dtypes; it needs --retriever dense or hybrid');
@@ -150,6 +184,7 @@ export const evalCommand: Command = {
       ...(stride !== undefined ? { stride } : {}),
       ...(batchSize !== undefined ? { batchSize } : {}),
       ...(values['no-cache'] ? {} : { cacheRoot: values['cache-dir'] ?? defaultCacheRoot(io.env) }),
+      ...(rerank ? { rerank } : {}),
     };
     const hooks = { progress: createProgress(io.stderr) };
     const summary = summarizeDataset(dataset);

@@ -20,7 +20,7 @@ export const fetchCommand: Command = {
   name: 'fetch',
   summary: 'download a coROM model from ModelScope (or a mirror), verify it and convert it to ONNX',
   usage: `Usage: corom fetch [MODEL] [--hub URL] [--hub-layout auto|modelscope|huggingface] [--revision REV]
-                   [--dtype int8,q4] [--no-convert] [--force] [--quiet]
+                   [--dtype fp32,q4] [--no-convert] [--force] [--quiet]
 
 MODEL is a name from 'corom models' (default ${DEFAULT_MODEL_NAME}) or a ModelScope id such as
 iic/nlp_corom_sentence-embedding_chinese-base (damo/... is accepted too).
@@ -32,8 +32,8 @@ $COROM_HOME/models/<id>/onnx/. Prints the converted folder (or the source folder
   --hub-layout L   modelscope (/api/v1/models/... API), huggingface ({base}/{id}/resolve/{rev}/{file},
                    e.g. a hf-mirror), or auto (default: detect)
   --revision REV   branch or tag (default master on ModelScope, main on Hugging Face)
-  --dtype LIST     dtypes to convert to, comma-separated from fp32,int8,q4 (default int8,q4:
-                   int8 for the server, q4 for Cloudflare Workers)
+  --dtype LIST     dtypes to convert to, comma-separated from fp32,int8,q4 (default fp32,q4:
+                   fp32 for the server, q4 for Cloudflare Workers)
   --no-convert     download only
   --force          download and convert again even when cached
   --quiet          no progress output

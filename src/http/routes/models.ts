@@ -3,13 +3,37 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { ModelRunner } from '../../core/model-registry.js';
 import { errorResponses, newRouter, type Service } from '../service.js';
 
+/**
+ * A served model as /v1/models, /v1/models/{id} and /info describe it. `kind` says what it does:
+ * `embedding` (a bi-encoder: vectors; its /v1/rerank is the cosine of query and document vectors)
+ * or `rerank` (a cross-encoder: one relevance logit per (query, document) pair; /v1/rerank,
+ * /v2/rerank and /v1/text-ranking only). `dimensions` and `pooling` belong to embedding models,
+ * `hidden` to rankers.
+ */
 export function modelCard(runner: ModelRunner) {
-  const info = runner.model.info;
-  return {
-    id: info.id,
+  const common = {
     object: 'model' as const,
     created: runner.created,
     owned_by: 'corom-edge',
+    kind: runner.task,
+  };
+  if (runner.task === 'rerank') {
+    const info = runner.model.info;
+    return {
+      id: info.id,
+      ...common,
+      max_length: info.maxLength,
+      backend: info.backend,
+      dtype: info.dtype,
+      hidden: info.hidden,
+      vocab_size: info.vocabSize,
+      accepts_token_ids: runner.acceptsTokenIds,
+    };
+  }
+  const info = runner.model.info;
+  return {
+    id: info.id,
+    ...common,
     dimensions: info.dimensions,
     max_length: info.maxLength,
     backend: info.backend,

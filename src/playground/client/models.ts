@@ -4,10 +4,24 @@ import type { ApiResult } from './api.js';
 /** The part of a /v1/models entry the page uses. */
 export interface ModelCard {
   id: string;
-  dimensions: number;
+  /** Embedding models only. */
+  dimensions?: number;
   max_length: number;
   backend: string;
   dtype: string;
+  /** What the model does; older servers do not report it (every model is then an embedder). */
+  kind?: string;
+}
+
+export type ModelKind = 'embedding' | 'rerank';
+
+/**
+ * The models a view can use: those of its kind when the server reports kinds, every model when
+ * it reports none (an older server; the view's own route then answers whether it can).
+ */
+export function modelsOfKind(models: readonly ModelCard[], kind: ModelKind): ModelCard[] {
+  if (!models.some((m) => typeof m.kind === 'string')) return [...models];
+  return models.filter((m) => (m.kind ?? 'embedding') === kind);
 }
 
 /** The entries of a /v1/models answer that have an id; anything else is an empty list. */
@@ -18,7 +32,8 @@ export function parseModelList(payload: unknown): ModelCard[] {
 }
 
 export function modelOptionLabel(model: ModelCard): string {
-  return `${model.id}（${model.dimensions} 维 · ${model.dtype} · ${model.backend}）`;
+  const what = model.kind === 'rerank' ? '排序模型' : typeof model.dimensions === 'number' ? `${model.dimensions} 维` : '句向量模型';
+  return `${model.id}（${what} · ${model.dtype} · ${model.backend}）`;
 }
 
 /** The server answers 503 while it loads the model: ask again this many times at most. */

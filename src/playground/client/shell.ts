@@ -8,7 +8,7 @@ import { callApi } from './api.js';
 import { byId, make } from './dom.js';
 import { isSaveKey } from './keyboard.js';
 import { createKeyStore } from './key-store.js';
-import { modelListRetryDelayMs, modelOptionLabel, parseModelList, type ModelCard } from './models.js';
+import { modelListRetryDelayMs, modelOptionLabel, modelsOfKind, parseModelList, type ModelCard } from './models.js';
 import type { PlaygroundShell } from './view.js';
 
 const LOADING_PREFIX = '服务正在加载模型';
@@ -71,22 +71,24 @@ export function startShell(): PlaygroundShell {
     modelListFailures = 0;
     if (status.textContent?.startsWith(LOADING_PREFIX)) say('模型已就绪');
     models = parseModelList(result.payload);
+    // This selector is the embedding view's; the ranking view fills its own from models().
+    const embedders = modelsOfKind(models, 'embedding');
     const previous = modelSelect.value;
     modelSelect.replaceChildren(
-      ...models.map((model) => {
+      ...embedders.map((model) => {
         const option = make('option', undefined, modelOptionLabel(model));
         option.value = model.id;
         return option;
       }),
     );
-    if (models.length === 0) {
-      const option = make('option', undefined, '（服务没有可用的模型）');
+    if (embedders.length === 0) {
+      const option = make('option', undefined, '（服务没有可用的句向量模型）');
       option.value = '';
       modelSelect.append(option);
-    } else if (models.some((m) => m.id === previous)) {
+    } else if (embedders.some((m) => m.id === previous)) {
       modelSelect.value = previous;
     }
-    modelSelect.disabled = models.length === 0;
+    modelSelect.disabled = embedders.length === 0;
     changed();
     return true;
   }

@@ -7,7 +7,7 @@ import { MODEL_CARD_EXAMPLES } from '../examples.js';
 import { PLAYGROUND_IDS as ID, PREVIEW_DIMENSIONS } from '../ids.js';
 import { byId, make } from './dom.js';
 import { isRunShortcut } from './keyboard.js';
-import { answeringBackend } from './models.js';
+import { answeringBackend, modelsOfKind } from './models.js';
 import { buildPipelineRequest, checkPipelineInput, parsePipelineOutput, requestTexts, type PipelineRequest } from './pipeline.js';
 import { renderFacts, renderRanking, renderVectorTable } from './render.js';
 import { rankHits, resultSummary } from './scores.js';
@@ -94,7 +94,7 @@ export const similarityView: PlaygroundView = {
     // ---- code snippets for the same input ----
     function updateSnippets(): void {
       const request = currentRequest();
-      const model = request.model ?? (shell.models()[0]?.id || 'corom-base');
+      const model = request.model ?? (modelsOfKind(shell.models(), 'embedding')[0]?.id || 'corom-base');
       const snippets = buildSnippets({ origin: location.origin, request, model, keyed: shell.keyed() });
       snippetTargets.curl.textContent = snippets.curl;
       snippetTargets.openai.textContent = snippets.openai;
@@ -149,7 +149,7 @@ export const similarityView: PlaygroundView = {
         return;
       }
       const { embedding, scores } = parsed.output;
-      const modelId = request.model ?? shell.models()[0]?.id ?? '默认模型';
+      const modelId = request.model ?? modelsOfKind(shell.models(), 'embedding')[0]?.id ?? '默认模型';
       const ranked = rankHits(embedding, scores);
       results.hidden = false;
       renderFacts(meta, {

@@ -1,5 +1,5 @@
 /**
- * A view is one tool on the page (today the model card's similarity widget; a ranking view next).
+ * A view is one tool on the page: the embedding model card's similarity widget, and the ranking view.
  * It owns its markup's behaviour and talks to the server through the shell, which owns what every
  * view shares: the API key and its 401 flow, the model list, the status line and the error box.
  * Adding a view: write a module exporting a `PlaygroundView`, add it to VIEWS in main.ts (and its
@@ -22,8 +22,9 @@ export interface PlaygroundShell {
   needKey(message: string, name: string, retry: () => Promise<void>): void;
   /** Whether a key is stored (snippets then read it from the environment). */
   keyed(): boolean;
+  /** Every model of /v1/models, of every kind (see modelsOfKind). */
   models(): readonly ModelCard[];
-  /** The selected model id, '' for the server's default. */
+  /** The embedding view's selected model id, '' for the server's default. */
   selectedModel(): string;
   /** Called after the model list or the selected model changes, and after the key changes. */
   onChange(listener: () => void): void;

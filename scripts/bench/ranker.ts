@@ -1,0 +1,175 @@
+/**
+ * The cross-encoder benchmark: pairs/s of the engine's Ranker vs transformers.js on the SAME ONNX
+ * file, and rerank requests/s through a server that reports a ranker.
+ *
+ * transformers.js' `text-classification` pipeline cannot score a (query, passage) pair: it takes
+ * single texts (no `text_pair`) and applies softmax over the labels, which for a one-logit ranker is
+ * always 1. So the comparison uses the path that pipeline wraps, and that transformers.js' own
+ * cross-encoder examples use: `AutoTokenizer(query, {text_pair})` + `AutoModelForSequenceClassification`
+ * on our converted `model.fp32.onnx` / `model.int8.onnx`, then sigmoid of `logits`. Our graph's
+ * `logits` output is [batch] where HF exports [batch, 1]; transformers.js passes the tensor through
+ * untouched, so nothing is adapted beyond reading it as one logit per pair (checked against our
+ * logits before timing). One difference remains and is stated in the report: transformers.js
+ * truncates a long pair by cutting its tail at 128 tokens, ours truncates longest_first as the
+ * ModelScope pipeline does -- the same number of tokens per pair, so the same compute.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { tokenizerJson } from '../lib/transformers-js-bert.js';
+import { summarize, timeIt, type Summary } from './stats.js';
+
+/** One rerank request's worth of work: a query and the passages to score against it. */
+export interface RerankRequest {
+  query: string;
+  passages: string[];
+}
+
+interface Squad {
+  data: { paragraphs: { context: string; qas: { question: string }[] }[] }[];
+}
+
+/**
+ * `pairs` (query, passage) pairs from CMRC 2018 dev in requests of `perQuery` passages: each
+ * question with its own passage and the passages that follow it in the file.
+ */
+export function rerankRequests(file: string, pairs: number, perQuery: number): RerankRequest[] {
+  const squad = JSON.parse(readFileSync(file, 'utf8')) as Squad;
+  const passages: string[] = [];
+  const questions: { q: string; p: number }[] = [];
+  for (const article of squad.data) {
+    for (const para of article.paragraphs) {
+      passages.push(para.context);
+      for (const qa of para.qas) if (qa.question.trim() !== '') questions.push({ q: qa.question, p: passages.length - 1 });
+    }
+  }
+  const requests: RerankRequest[] = [];
+  for (let i = 0, left = pairs; left > 0; i++, left -= perQuery) {
+    const { q, p } = questions[(i * 7) % questions.length]!;
+    const n = Math.min(perQuery, left);
+    requests.push({ query: q, passages: Array.from({ length: n }, (_, j) => passages[(p + j) % passages.length]!) });
+  }
+  return requests;
+}
+
+/** Pairs/s over all requests, one request per call, `runs` timed runs after one warm-up request. */
+export async function pairsPerSecond(rank: (r: RerankRequest) => Promise<unknown>, requests: RerankRequest[], runs: number): Promise<Summary> {
+  await rank(requests[0]!);
+  const pairs = requests.reduce((s, r) => s + r.passages.length, 0);
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) ms.push(await timeIt(async () => { for (const r of requests) await rank(r); }));
+  return summarize(ms.map((m) => (pairs * 1000) / m));
+}
+
+/** A folder in transformers.js' layout whose ONNX files are symlinks to our converted ranker's. */
+export async function transformersJsRankerFolder(converted: string, workDir: string, maxLength: number): Promise<string> {
+  const root = join(workDir, 'transformers-js-ranker');
+  const dir = join(root, 'ranker');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, 'onnx'), { recursive: true });
+  const config = JSON.parse(await readFile(join(converted, 'config.json'), 'utf8'));
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({ ...config, model_type: 'bert', architectures: ['BertForSequenceClassification'], num_labels: 1, id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 } }),
+  );
+  const vocab = await readFile(join(converted, 'vocab.txt'), 'utf8');
+  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab)));
+  await writeFile(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: maxLength, cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', unk_token: '[UNK]', mask_token: '[MASK]' }),
+  );
+  await symlink(resolve(converted, 'model.fp32.onnx'), join(dir, 'onnx', 'model.onnx'));
+  await symlink(resolve(converted, 'model.int8.onnx'), join(dir, 'onnx', 'model_quantized.onnx'));
+  return root;
+}
+
+export interface TransformersJsRanker {
+  /** Logits of the query against each passage, in input order. */
+  logits(query: string, passages: string[]): Promise<Float32Array>;
+  dispose(): Promise<void>;
+}
+
+export async function loadTransformersJsRanker(root: string, dtype: 'fp32' | 'int8', threads: number, maxLength: number): Promise<TransformersJsRanker> {
+  const tjs = await import('@huggingface/transformers');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  tjs.env.localModelPath = root + '/';
+  const tokenizer = await tjs.AutoTokenizer.from_pretrained('ranker');
+  const model = await tjs.AutoModelForSequenceClassification.from_pretrained('ranker', {
+    dtype: dtype === 'fp32' ? 'fp32' : 'q8',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
+  } as Parameters<typeof tjs.AutoModelForSequenceClassification.from_pretrained>[1]);
+  return {
+    async logits(query, passages) {
+      const inputs = tokenizer(new Array<string>(passages.length).fill(query), { text_pair: passages, padding: true, truncation: true, max_length: maxLength });
+      const { logits } = (await model(inputs)) as { logits: { data: Float32Array; dims: number[] } };
+      if (logits.data.length !== passages.length) throw new Error(`transformers.js returned ${logits.data.length} logits (dims ${logits.dims.join('x')}) for ${passages.length} pairs`);
+      return logits.data;
+    },
+    dispose: async () => {
+      await model.dispose();
+    },
+  };
+}
+
+export interface RerankLoadResult {
+  requestsPerSec: number;
+  pairsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+/**
+ * The id of the model a server reports as a ranker (`kind: "rerank"` in /v1/models), or a reason
+ * why there is none: older servers report no kind, and then rerank means cosine, not a cross-encoder.
+ */
+export async function findServedRanker(url: string): Promise<{ id: string } | { missing: string }> {
+  let body: unknown;
+  try {
+    const res = await fetch(`${url}/v1/models`);
+    if (!res.ok) return { missing: `GET /v1/models answered ${res.status}` };
+    body = await res.json();
+  } catch (err) {
+    return { missing: `GET /v1/models failed: ${(err as Error).message}` };
+  }
+  const data = (body as { data?: { id?: unknown; kind?: unknown }[] }).data;
+  if (!Array.isArray(data)) return { missing: 'GET /v1/models has no data array' };
+  const ranker = data.find((m) => m.kind === 'rerank' && typeof m.id === 'string');
+  if (ranker) return { id: ranker.id as string };
+  return { missing: `the server reports no model with kind "rerank" (models: ${data.map((m) => `${String(m.id)}:${String(m.kind ?? 'no kind')}`).join(', ') || 'none'})` };
+}
+
+/** POST /v1/rerank (query + its passages) under autocannon load. */
+export async function rerankLoadTest(url: string, model: string, requests: RerankRequest[], connections: number, seconds: number): Promise<RerankLoadResult> {
+  let next = 0;
+  const perRequest = requests[0]!.passages.length;
+  const result = await autocannon({
+    url: `${url}/v1/rerank`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          const r = requests[next++ % requests.length]!;
+          return { ...req, body: JSON.stringify({ model, query: r.query, documents: r.passages }) };
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSec: result.requests.average,
+    pairsPerSec: result.requests.average * perRequest,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total: result.requests.total,
+  };
+}

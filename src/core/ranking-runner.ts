@@ -1,0 +1,82 @@
+/**
+ * One served cross-encoder ranker and its queue: a RankingRunner tokenizes (query, passage) pairs
+ * and scores them through the same DynamicBatcher (same limits: padded tokens = rows x longest
+ * pair, rows per batch, queue bound, deadline, abort) as an EmbeddingRunner. A request's pairs may
+ * share batches with other requests' pairs; its logits come back in its own order with the backend
+ * labels that computed them. Failures are the core's typed errors, already naming the model.
+ */
+import type { TokenPair } from '../engine/types.js';
+import { DynamicBatcher, type BatchReport, type BatcherConfig } from './batcher.js';
+import type { SubmitOptions } from './embedding-runner.js';
+import { QueueFullError } from './errors.js';
+import type { RankingModel } from './served-model.js';
+
+export interface RankResult {
+  /** Relevance logits (before the sigmoid), one per passage, in input order. */
+  logits: number[];
+  /** Tokens of each pair after truncation ([CLS] and both [SEP]s included). */
+  tokenCounts: number[];
+  /** Backend labels of the batches that answered, each once, in order of first use. */
+  backends: string[];
+}
+
+type Scored = { logit: number; tokens: number; backend: string };
+
+export class RankingRunner {
+  readonly task = 'rerank' as const;
+  readonly model: RankingModel;
+  /** Unix seconds when the model was put in service (OpenAI's `created`). */
+  readonly created = Math.floor(Date.now() / 1000);
+  /** Pairs are tokenized in-process; token-id input is not a thing for a ranker. */
+  readonly acceptsTokenIds = false;
+  private readonly batcher: DynamicBatcher<TokenPair, Scored>;
+
+  constructor(model: RankingModel, config: BatcherConfig, onBatch: (report: BatchReport) => void) {
+    this.model = model;
+    this.batcher = new DynamicBatcher<TokenPair, Scored>(config, {
+      run: (pairs) => scoreBatch(model, pairs),
+      lengthOf: (pair) => pair.ids.length,
+      onBatch,
+      owner: model.info.id,
+    });
+  }
+
+  get id(): string {
+    return this.model.info.id;
+  }
+
+  get full(): boolean {
+    return this.batcher.full;
+  }
+
+  get maxQueue(): number {
+    return this.batcher.config.maxQueue;
+  }
+
+  get queue(): { sequences: number; requests: number } {
+    return { sequences: this.batcher.queuedSequences, requests: this.batcher.pendingRequests };
+  }
+
+  queueFull(): QueueFullError {
+    return new QueueFullError(this.maxQueue, this.id);
+  }
+
+  /** The logit of each passage against the query, in input order. */
+  async rank(query: string, passages: readonly string[], options: SubmitOptions): Promise<RankResult> {
+    // Refused before tokenizing, which would be wasted work on a full queue.
+    if (this.full) throw this.queueFull();
+    const pairs = this.model.tokenizePairs(query, passages);
+    const outputs = await this.batcher.submit(pairs, { timeoutMs: options.timeoutMs, tag: options.requestId, ...(options.signal ? { signal: options.signal } : {}) });
+    const backends: string[] = [];
+    for (const o of outputs) if (!backends.includes(o.backend)) backends.push(o.backend);
+    return { logits: outputs.map((o) => o.logit), tokenCounts: outputs.map((o) => o.tokens), backends };
+  }
+}
+
+async function scoreBatch(model: RankingModel, pairs: TokenPair[]): Promise<Scored[]> {
+  const { logits, backend } = await model.scorePairs(pairs);
+  if (!(logits instanceof Float32Array) || logits.length !== pairs.length) {
+    throw new Error(`model ${model.info.id} returned ${logits instanceof Float32Array ? logits.length : typeof logits} logits for ${pairs.length} pairs`);
+  }
+  return pairs.map((pair, i) => ({ logit: logits[i]!, tokens: pair.ids.length, backend }));
+}

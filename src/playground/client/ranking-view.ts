@@ -1,0 +1,147 @@
+/**
+ * The ranking view: a query and passages (one per line) -> POST /v1/text-ranking with the selected
+ * ranker -> the passages best first, each with its score (sigmoid of the cross-encoder's logit) and
+ * a bar. The model list shows the rankers when /v1/models reports kinds, every model otherwise.
+ */
+import { RANKING_CARD_EXAMPLE } from '../examples.js';
+import { PLAYGROUND_IDS as ID } from '../ids.js';
+import { byId, make } from './dom.js';
+import { isRunShortcut } from './keyboard.js';
+import { answeringBackend, modelOptionLabel, modelsOfKind } from './models.js';
+import { buildRankingRequest, checkRankingInput, parseRankingOutput, rankingSummary, rankPassages, splitPassages, type RankedPassage } from './ranking.js';
+import { formatNumber } from './scores.js';
+import type { PlaygroundShell, PlaygroundView } from './view.js';
+
+function renderRanked(target: HTMLOListElement, ranked: readonly RankedPassage[], passages: readonly string[]): void {
+  target.replaceChildren(
+    ...ranked.map((hit, rank) => {
+      const item = make('li', 'pg-hit');
+      item.dataset.index = String(hit.index);
+      item.dataset.score = String(hit.score);
+      const head = make('div', 'pg-hit-head');
+      head.append(make('span', 'pg-rank', `#${rank + 1}`), make('span', 'pg-hit-text', passages[hit.index]));
+      const bar = make('div', 'pg-bar');
+      bar.setAttribute('aria-hidden', 'true');
+      const fill = make('span', 'pg-bar-fill');
+      fill.style.width = `${hit.barPercent}%`;
+      bar.append(fill);
+      const numbers = make('div', 'pg-hit-numbers');
+      const score = make('span', 'pg-score', '相关性 ');
+      score.append(make('strong', undefined, formatNumber(hit.score, 4)));
+      numbers.append(score, make('span', 'pg-origin', `（输入第 ${hit.index + 1} 段）`));
+      item.append(head, bar, numbers);
+      return item;
+    }),
+  );
+}
+
+export const rankingView: PlaygroundView = {
+  name: 'ranking',
+  start(shell: PlaygroundShell): void {
+    const form = byId<HTMLFormElement>(ID.rankForm);
+    const modelSelect = byId<HTMLSelectElement>(ID.rankModel);
+    const exampleButton = byId<HTMLButtonElement>(ID.rankExample);
+    const query = byId<HTMLTextAreaElement>(ID.rankQuery);
+    const passagesBox = byId<HTMLTextAreaElement>(ID.rankPassages);
+    const runButton = byId<HTMLButtonElement>(ID.rankRun);
+    const results = byId<HTMLElement>(ID.rankResults);
+    const summary = byId<HTMLElement>(ID.rankSummary);
+    const meta = byId<HTMLElement>(ID.rankMeta);
+    const list = byId<HTMLOListElement>(ID.rankList);
+
+    function fillModels(): void {
+      const rankers = modelsOfKind(shell.models(), 'rerank');
+      const previous = modelSelect.value;
+      modelSelect.replaceChildren(
+        ...rankers.map((model) => {
+          const option = make('option', undefined, modelOptionLabel(model));
+          option.value = model.id;
+          return option;
+        }),
+      );
+      if (rankers.length === 0) {
+        const option = make('option', undefined, '（服务没有排序模型）');
+        option.value = '';
+        modelSelect.append(option);
+      } else if (rankers.some((m) => m.id === previous)) modelSelect.value = previous;
+      modelSelect.disabled = rankers.length === 0;
+    }
+
+    function loadExample(): void {
+      query.value = RANKING_CARD_EXAMPLE.query;
+      passagesBox.value = RANKING_CARD_EXAMPLE.passages.join('\n');
+      exampleButton.setAttribute('aria-pressed', 'true');
+    }
+
+    async function run(): Promise<void> {
+      shell.clearError();
+      const passages = splitPassages(passagesBox.value);
+      const problem = checkRankingInput(query.value, passages);
+      if (problem) {
+        shell.showError(problem.message);
+        (problem.focus === 'query' ? query : passagesBox).focus();
+        return;
+      }
+      const request = buildRankingRequest(modelSelect.value, query.value, passages);
+      runButton.disabled = true;
+      results.setAttribute('aria-busy', 'true');
+      shell.say('排序中…');
+      const started = performance.now();
+      const result = await shell.api('/v1/text-ranking', request);
+      const latencyMs = performance.now() - started;
+      runButton.disabled = false;
+      results.setAttribute('aria-busy', 'false');
+      if (!result.ok) {
+        if (result.status === 401) return shell.needKey(result.message, 'rank', run);
+        shell.say('请求失败');
+        shell.showError(result.message);
+        return;
+      }
+      const parsed = parseRankingOutput(result.payload, passages.length);
+      if (!parsed.ok) {
+        shell.say('请求失败');
+        shell.showError(parsed.message);
+        return;
+      }
+      const ranked = rankPassages(parsed.scores);
+      const modelId = request.model ?? modelsOfKind(shell.models(), 'rerank')[0]?.id ?? '默认模型';
+      results.hidden = false;
+      const facts: Array<[string, string]> = [
+        ['模型', modelId],
+        ['后端', answeringBackend(result.headers.get('x-corom-backend'), shell.models(), modelId)],
+        ['延迟', `${Math.round(latencyMs)} ms（往返）`],
+        ['请求 ID', result.headers.get('x-request-id') ?? '—'],
+      ];
+      meta.replaceChildren(
+        ...facts.map(([term, value]) => {
+          const item = make('div', 'pg-meta-item');
+          item.append(make('dt', undefined, term), make('dd', undefined, value));
+          item.dataset.field = term;
+          return item;
+        }),
+      );
+      renderRanked(list, ranked, passages);
+      summary.textContent = rankingSummary(ranked);
+      shell.say(`完成：${ranked.length} 个段落已排序，用时 ${Math.round(latencyMs)} ms`);
+    }
+
+    exampleButton.addEventListener('click', () => {
+      loadExample();
+      shell.say(`已载入${RANKING_CARD_EXAMPLE.label}：1 个查询，${RANKING_CARD_EXAMPLE.passages.length} 个段落`);
+    });
+    form.addEventListener('input', () => exampleButton.setAttribute('aria-pressed', 'false'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void run();
+    });
+    form.addEventListener('keydown', (event) => {
+      if (isRunShortcut(event) && event.target instanceof HTMLTextAreaElement) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    shell.onChange(fillModels);
+    fillModels();
+    loadExample();
+  },
+};
