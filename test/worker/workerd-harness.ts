@@ -24,6 +24,8 @@ const { getPlatformProxy, unstable_startWorker } = await import('wrangler');
 type Binding = NonNullable<Parameters<typeof unstable_startWorker>[0]['bindings']>[string];
 
 export const WRANGLER_CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url));
+/** The shard Workers' configuration: environments shard1, shard2 (worker/shard-worker.ts). */
+export const WRANGLER_SHARD_CONFIG = fileURLToPath(new URL('../../wrangler.shard.toml', import.meta.url));
 /** A Workers AI stand-in: a WorkerEntrypoint with `run(model, {text})`, reached over a service binding. */
 export const FAKE_AI_ENTRY = fileURLToPath(new URL('./fake-ai-worker.js', import.meta.url));
 
@@ -56,6 +58,9 @@ export interface StartOptions {
   headers?: Record<string, string>;
   /** Client-side deadline per request (default 30 s). */
   requestTimeoutMs?: number;
+  /** Another wrangler configuration (default wrangler.toml) and its environment, e.g. a shard Worker. */
+  config?: string;
+  env?: string;
 }
 
 async function exchange(url: URL, init: RequestInit, timeoutMs: number): Promise<HttpResult> {
@@ -110,9 +115,12 @@ export async function startWorkerd(options: StartOptions): Promise<WorkerdWorker
   const persist = await mkdtemp(join(tmpdir(), 'corom-workerd-'));
   try {
     await seedBucket(persist, options.objects ?? {});
-    const vars = Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: 'plain_text' as const, value }]));
+    // wrangler.toml serves the sharded int8 set by default; a test asks for it (MODEL_SHARDS) explicitly.
+    const defaults = options.config ? {} : { MODEL_SHARDS: '' };
+    const vars = Object.fromEntries(Object.entries({ ...defaults, ...options.vars }).map(([name, value]) => [name, { type: 'plain_text' as const, value }]));
     const worker = await unstable_startWorker({
-      config: WRANGLER_CONFIG,
+      config: options.config ?? WRANGLER_CONFIG,
+      ...(options.env ? { env: options.env } : {}),
       sendMetrics: false,
       build: await bundleOnce(join(persist, 'no-watch')),
       bindings: { ...vars, ...options.bindings },
