@@ -89,7 +89,10 @@ function shardBinding(bucket: MemoryBucket, index: number, vars: Partial<ShardWo
   };
 }
 
-function front(bucket: MemoryBucket, bindings: ShardBindings) {
+/** The stand-ins as the Worker's env has its service bindings (workers-types' Fetcher). */
+type StandIn = ReturnType<typeof shardBinding>;
+function front(bucket: MemoryBucket, standIns: Record<string, StandIn>) {
+  const bindings = standIns as unknown as ShardBindings;
   const env: WorkerEnv = { MODELS: bucket as unknown as R2Bucket, MODEL_ID: 'tiny-shards', MODEL_PREFIX: PREFIX, MODEL_SHARDS: 'int8' };
   const config = parseConfig(env);
   const model = new ShardChainModel(bucket as unknown as R2Bucket, { ...config.model!, shards: 'int8' }, config.memoryBudgetBytes, bindings);

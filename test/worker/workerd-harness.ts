@@ -124,7 +124,10 @@ export async function startWorkerd(options: StartOptions): Promise<WorkerdWorker
       sendMetrics: false,
       build: await bundleOnce(join(persist, 'no-watch')),
       bindings: { ...vars, ...options.bindings },
-      dev: devOptions(persist, options.registry),
+      // Always a dev registry: wrangler.toml binds the shard Workers (SHARD_1, SHARD_2), and workerd
+      // refuses to start with a service binding that resolves nowhere; through a registry an absent
+      // Worker is an error answer at call time instead, as when it is not deployed.
+      dev: devOptions(persist, options.registry ?? join(persist, 'registry')),
     });
     await worker.ready;
     const url = await worker.url;
