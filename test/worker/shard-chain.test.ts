@@ -91,9 +91,9 @@ function shardBinding(bucket: MemoryBucket, index: number, vars: Partial<ShardWo
 
 /** The stand-ins as the Worker's env has its service bindings (workers-types' Fetcher). */
 type StandIn = ReturnType<typeof shardBinding>;
-function front(bucket: MemoryBucket, standIns: Record<string, StandIn>) {
+function front(bucket: MemoryBucket, standIns: Record<string, StandIn>, vars: Partial<WorkerEnv> = {}) {
   const bindings = standIns as unknown as ShardBindings;
-  const env: WorkerEnv = { MODELS: bucket as unknown as R2Bucket, MODEL_ID: 'tiny-shards', MODEL_PREFIX: PREFIX, MODEL_SHARDS: 'int8' };
+  const env: WorkerEnv = { MODELS: bucket as unknown as R2Bucket, MODEL_ID: 'tiny-shards', MODEL_PREFIX: PREFIX, MODEL_SHARDS: 'int8', ...vars };
   const config = parseConfig(env);
   const model = new ShardChainModel(bucket as unknown as R2Bucket, { ...config.model!, shards: 'int8' }, config.memoryBudgetBytes, bindings);
   const app = createEdgeApp({ config, model, wasmMemoryBytes: () => undefined, log: () => {} });
@@ -220,6 +220,21 @@ describe('the front Worker relays runs through the shard Workers', () => {
     const response = await edge.post('/v1/embeddings', { input: ['你好'] });
     expect(response.status).toBe(503);
     expect(response.body.error.message).toMatch(/HTTP 409\): this Worker runs shard 1\/2 .* but was asked for shard 2\/2/);
+  });
+
+  it('checks every shard against MEMORY_BUDGET_MB (each is its own isolate) and names the one over it', async () => {
+    const bucket = filledBucket();
+    const measured = structuredClone(meta);
+    const [first, second] = measured.shards!.int8!.shards;
+    first!.edge = { peakBytes: 40e6, wasmBytes: 38e6, jsBytes: 2e6, batchRows: 2, maxLength: 128, reserveBytes: 38e6 };
+    second!.edge = { peakBytes: 60e6, wasmBytes: 58e6, jsBytes: 2e6, batchRows: 2, maxLength: 128, reserveBytes: 58e6 };
+    bucket.objects.set(`${PREFIX}corom.json`, new TextEncoder().encode(JSON.stringify(measured)));
+    const edge = front(bucket, { SHARD_1: shardBinding(bucket, 1), SHARD_2: shardBinding(bucket, 2) }, { MEMORY_BUDGET_MB: '50' });
+    const response = await edge.post('/v1/embeddings', { input: ['你好'] });
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('model_over_memory_budget');
+    expect(response.body.error.message).toContain('shard 2 of 2 (model.int8.shard2of2.ort) needs about 60.0 MB at peak');
+    expect(response.body.error.message).not.toContain('shard 1 of 2');
   });
 
   it('a shard Worker refuses a batch over the cap and bad input with clear errors', async () => {

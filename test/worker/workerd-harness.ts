@@ -111,6 +111,18 @@ const devOptions = (persist: string | false, registry: string | undefined) => ({
   ...(registry ? { registry } : {}),
 });
 
+/**
+ * wrangler.toml binds the shard Workers (SHARD_1, SHARD_2), and workerd refuses to start with a
+ * service binding that resolves nowhere (no dev registry, no such Worker). A front Worker started
+ * without a registry does not use them (MODEL_SHARDS is "" unless a test sets it): the bindings
+ * become empty vars. With a registry an absent shard Worker is an error answer at call time, as
+ * when it is not deployed.
+ */
+function unboundShards(options: StartOptions): Record<string, Binding> {
+  if (options.config || options.registry) return {};
+  return { SHARD_1: { type: 'plain_text', value: '' }, SHARD_2: { type: 'plain_text', value: '' } };
+}
+
 export async function startWorkerd(options: StartOptions): Promise<WorkerdWorker> {
   const persist = await mkdtemp(join(tmpdir(), 'corom-workerd-'));
   try {
@@ -123,11 +135,8 @@ export async function startWorkerd(options: StartOptions): Promise<WorkerdWorker
       ...(options.env ? { env: options.env } : {}),
       sendMetrics: false,
       build: await bundleOnce(join(persist, 'no-watch')),
-      bindings: { ...vars, ...options.bindings },
-      // Always a dev registry: wrangler.toml binds the shard Workers (SHARD_1, SHARD_2), and workerd
-      // refuses to start with a service binding that resolves nowhere; through a registry an absent
-      // Worker is an error answer at call time instead, as when it is not deployed.
-      dev: devOptions(persist, options.registry ?? join(persist, 'registry')),
+      bindings: { ...vars, ...unboundShards(options), ...options.bindings },
+      dev: devOptions(persist, options.registry),
     });
     await worker.ready;
     const url = await worker.url;
