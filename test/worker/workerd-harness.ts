@@ -5,7 +5,7 @@
  * a temporary persistence folder that the test fills first. Extra bindings (a fake Workers AI
  * service) come from other Workers started here, found through a per-test dev registry folder.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,30 +112,37 @@ const devOptions = (persist: string | false, registry: string | undefined) => ({
 });
 
 /**
- * wrangler.toml binds the shard Workers (SHARD_1, SHARD_2), and workerd refuses to start with a
- * service binding that resolves nowhere (no dev registry, no such Worker). A front Worker started
- * without a registry does not use them (MODEL_SHARDS is "" unless a test sets it): the bindings
- * become empty vars. With a registry an absent shard Worker is an error answer at call time, as
- * when it is not deployed.
+ * wrangler.toml as a Worker that serves the whole model in its isolate (MODEL_SHARDS = "", the
+ * shard Workers' [[services]] removed, as docs/edge.md says to run it without shards), written into
+ * `dir` with `main` made absolute. A Worker with service bindings makes wrangler follow the dev
+ * registry and reconfigure workerd when it changes, which drops requests in flight of unrelated
+ * tests; and workerd refuses to start with a binding that resolves nowhere.
  */
-function unboundShards(options: StartOptions): Record<string, Binding> {
-  if (options.config || options.registry) return {};
-  return { SHARD_1: { type: 'plain_text', value: '' }, SHARD_2: { type: 'plain_text', value: '' } };
+async function unshardedConfig(dir: string): Promise<string> {
+  const text = await readFile(WRANGLER_CONFIG, 'utf8');
+  const stripped = text
+    .replace(/^\[\[services\]\]\nbinding = "SHARD_\d+"\nservice = "[^"]*"\n/gm, '')
+    .replace(/^MODEL_SHARDS = ".*"$/m, 'MODEL_SHARDS = ""')
+    .replace(/^main = "(.*)"$/m, (_, main: string) => `main = ${JSON.stringify(fileURLToPath(new URL(`../../${main}`, import.meta.url)))}`);
+  if (/^\[\[services\]\]/m.test(stripped) || !/^MODEL_SHARDS = ""$/m.test(stripped)) throw new Error('wrangler.toml changed shape: update unshardedConfig');
+  const path = join(dir, 'wrangler.toml');
+  await writeFile(path, stripped);
+  return path;
 }
 
 export async function startWorkerd(options: StartOptions): Promise<WorkerdWorker> {
   const persist = await mkdtemp(join(tmpdir(), 'corom-workerd-'));
   try {
     await seedBucket(persist, options.objects ?? {});
-    // wrangler.toml serves the sharded int8 set by default; a test asks for it (MODEL_SHARDS) explicitly.
-    const defaults = options.config ? {} : { MODEL_SHARDS: '' };
-    const vars = Object.fromEntries(Object.entries({ ...defaults, ...options.vars }).map(([name, value]) => [name, { type: 'plain_text' as const, value }]));
+    // wrangler.toml serves the sharded int8 set; a test that wants it (MODEL_SHARDS) gives a registry.
+    const config = options.config ?? (options.vars.MODEL_SHARDS ? WRANGLER_CONFIG : await unshardedConfig(persist));
+    const vars = Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: 'plain_text' as const, value }]));
     const worker = await unstable_startWorker({
-      config: options.config ?? WRANGLER_CONFIG,
+      config,
       ...(options.env ? { env: options.env } : {}),
       sendMetrics: false,
       build: await bundleOnce(join(persist, 'no-watch')),
-      bindings: { ...vars, ...unboundShards(options), ...options.bindings },
+      bindings: { ...vars, ...options.bindings },
       dev: devOptions(persist, options.registry),
     });
     await worker.ready;
