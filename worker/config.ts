@@ -16,6 +16,12 @@ export interface R2ModelConfig {
   /** "" or ending in "/". */
   prefix: string;
   dtype: Dtype;
+  /**
+   * MODEL_SHARDS: the model is answered in-isolate by the layer-shard set of this dtype
+   * (corom.json `shards.<dtype>`), run by shard Workers over the SHARD_<k> service bindings,
+   * instead of by one model.<dtype>.onnx in this isolate. `dtype` is then the same.
+   */
+  shards?: Dtype;
 }
 
 export interface OriginConfig {
@@ -108,7 +114,13 @@ export function parseConfig(env: WorkerEnv): EdgeConfig {
     const dtype = (env.MODEL_DTYPE ?? 'q4').trim();
     if (!(DTYPES as readonly string[]).includes(dtype)) throw new UsageError(`MODEL_DTYPE must be one of ${DTYPES.join(', ')} (got "${env.MODEL_DTYPE}")`);
     if (!env.MODELS) throw new UsageError('the Worker has no MODELS binding (wrangler.toml [[r2_buckets]] binding = "MODELS"); set MODEL_ID = "" to serve Workers AI models only');
-    model = { id, prefix: modelPrefix(env.MODEL_PREFIX, id), dtype: dtype as Dtype };
+    const shards = (env.MODEL_SHARDS ?? '').trim();
+    if (shards !== '' && !(DTYPES as readonly string[]).includes(shards)) {
+      throw new UsageError(`MODEL_SHARDS must be empty (no shards) or one of ${DTYPES.join(', ')}, the dtype of the shard set to serve (got "${env.MODEL_SHARDS}")`);
+    }
+    model = shards !== ''
+      ? { id, prefix: modelPrefix(env.MODEL_PREFIX, id), dtype: shards as Dtype, shards: shards as Dtype }
+      : { id, prefix: modelPrefix(env.MODEL_PREFIX, id), dtype: dtype as Dtype };
   }
 
   const urls = list(env.ORIGINS).map(originUrl);
@@ -143,4 +155,36 @@ export function parseConfig(env: WorkerEnv): EdgeConfig {
     maxBodyBytes: integer('MAX_BODY_BYTES', env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes, 1024),
     requestTimeoutMs: integer('REQUEST_TIMEOUT_MS', env.REQUEST_TIMEOUT_MS, DEFAULTS.requestTimeoutMs, 1),
   };
+}
+
+/** A shard Worker's configuration (worker/shard-worker.ts, wrangler.shard.toml). */
+export interface ShardWorkerConfig {
+  /** Key prefix of the model folder, as the front Worker's. */
+  prefix: string;
+  /** The shard set's dtype (MODEL_SHARDS). */
+  dtype: Dtype;
+  /** 0-based position of the shard this Worker runs (SHARD_INDEX is 1-based). */
+  index: number;
+}
+
+export interface ShardWorkerVars {
+  MODEL_ID?: string;
+  MODEL_PREFIX?: string;
+  MODEL_SHARDS?: string;
+  SHARD_INDEX?: string;
+}
+
+export function parseShardWorkerConfig(env: ShardWorkerVars, hasBucket: boolean): ShardWorkerConfig {
+  const id = env.MODEL_ID === undefined || env.MODEL_ID.trim() === '' ? DEFAULT_MODEL_ID : env.MODEL_ID.trim();
+  const dtype = (env.MODEL_SHARDS ?? '').trim();
+  if (!(DTYPES as readonly string[]).includes(dtype)) throw new UsageError(`MODEL_SHARDS must be one of ${DTYPES.join(', ')}: the dtype of the shard set (got "${env.MODEL_SHARDS ?? ''}")`);
+  const index = integer('SHARD_INDEX', env.SHARD_INDEX, 0, 1);
+  if (index === 0) throw new UsageError('SHARD_INDEX must be set: which shard (1 = the first) this Worker runs');
+  if (!hasBucket) throw new UsageError('the shard Worker has no MODELS binding (wrangler.shard.toml [[r2_buckets]] binding = "MODELS")');
+  return { prefix: modelPrefix(env.MODEL_PREFIX, id), dtype: dtype as Dtype, index: index - 1 };
+}
+
+/** The front Worker's service binding for shard `index` (0-based): SHARD_1 for the first. */
+export function shardBindingName(index: number): `SHARD_${number}` {
+  return `SHARD_${index + 1}`;
 }

@@ -3,13 +3,13 @@
  * auth, CORS, body limit, validation, request ids, errors, /metrics), composed with the edge parts:
  *
  *   - the R2 model as one served TokenModel whose batches go to the origins, else the isolate's
- *     WASM session (worker/edge-model.ts); Workers AI models as TextModels (worker/workers-ai.ts);
+ *     WASM session, or the shard Workers with MODEL_SHARDS (worker/edge-model.ts, shard-chain.ts); Workers AI models as TextModels (worker/workers-ai.ts);
  *   - the edge cache as app middleware on POST /v1/embeddings (worker/embed-cache.ts);
  *   - hooks for what only the edge knows: /health (WASM memory), /ready (an R2 model over the
  *     memory budget needs an origin), /info (`edge`: memory, model, origins, cache).
  *
  * Every answer, whoever computed it, carries `x-corom-backend` (`origin:<url>`, `wasm`,
- * `workers-ai`; a cache hit re-serves the stored one with `x-corom-cache: hit`) and is counted by
+ * `wasm-shards:<N>`, `workers-ai`; a cache hit re-serves the stored one with `x-corom-cache: hit`) and is counted by
  * /metrics (`corom_answers_total{model,backend}`, `backend="cache"` for hits).
  *
  * workerd ties I/O to the request that started it and cancels it when that request ends; the
@@ -25,14 +25,14 @@ import type { EdgeConfig } from './config.js';
 import { embeddingsCache, type EmbedCache } from './embed-cache.js';
 import { edgeModel, edgeRanker } from './edge-model.js';
 import type { AiBinding } from './env.js';
-import type { IsolateModel } from './isolate-model.js';
+import type { InIsolateBackend } from './isolate-model.js';
 import { RERANK, type OriginPool } from './origins.js';
 import { WORKERS_AI_BACKEND, workersAiModel } from './workers-ai.js';
 
 export interface EdgeParts {
   config: EdgeConfig;
-  /** The R2 model, absent when MODEL_ID is "". */
-  model?: IsolateModel;
+  /** The R2 model (whole in this isolate, or its shards in shard Workers), absent when MODEL_ID is "". */
+  model?: InIsolateBackend;
   origins?: OriginPool;
   ai?: AiBinding;
   cache?: EmbedCache;

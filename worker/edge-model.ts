@@ -5,7 +5,8 @@
  *   1. an origin (ORIGINS; worker/origins.ts): the same token ids POSTed to its /v1/embeddings,
  *      raw vectors back (label `origin:<url>`);
  *   2. the isolate's onnxruntime-web session (label `wasm`), loaded on first use when the
- *      artifact fits MEMORY_BUDGET_MB.
+ *      artifact fits MEMORY_BUDGET_MB; or, with MODEL_SHARDS, the model's layer shards run by shard
+ *      Workers over service bindings (label `wasm-shards:<N>`, worker/shard-chain.ts).
  *
  * When neither can, the batch fails with a BackendUnavailableError that says why (over the memory
  * budget, artifact unreadable, and whether origins were tried): the app answers 503 with it.
@@ -20,15 +21,16 @@ import { Ranker } from '../src/engine/ranker.js';
 import type { Embedder, PairScorer, TokenPair } from '../src/engine/types.js';
 import { BackendUnavailableError, CoromError } from '../src/errors.js';
 import { servedEngine, type EmbeddedBatch, type RankingModel, type ScoredBatch, type TokenModel } from '../src/core/served-model.js';
-import { rankerInfo, type IsolateModel, type ModelCard } from './isolate-model.js';
+import { rankerInfo, type InIsolateBackend, type ModelCard } from './isolate-model.js';
 import { MemoryBudgetError } from './memory-budget.js';
 import type { OriginPool } from './origins.js';
+import { ShardUnavailableError } from './shard-chain.js';
 
 export const WASM_BACKEND = 'wasm';
 export const originBackend = (url: string): string => `origin:${url}`;
 
 export interface EdgeModelParts {
-  isolate: IsolateModel;
+  isolate: InIsolateBackend;
   origins?: OriginPool;
   log(line: string): void;
 }
@@ -45,7 +47,7 @@ export function edgeModel(card: ModelCard, parts: EdgeModelParts): TokenModel {
     close: async () => {},
   };
   // Tokenizer, special ids and /tokenize strings as the Engine has them; embedTokens replaced below.
-  const base = servedEngine(new Engine(card.tokenizer, lazyWasm), { backend: WASM_BACKEND });
+  const base = servedEngine(new Engine(card.tokenizer, lazyWasm), { backend: isolate.backend });
 
   async function embedTokens(sequences: readonly Int32Array[]): Promise<EmbeddedBatch> {
     if (origins && origins.size > 0) {
@@ -55,7 +57,16 @@ export function edgeModel(card: ModelCard, parts: EdgeModelParts): TokenModel {
       if (outcome.attempted > 0) log(`no origin answered for '${expected.id}', answering in the isolate: ${outcome.reasons.join('; ')}`);
     }
     await loadIsolate(isolate, expected.id, origins?.size ?? 0, log, () => refusalLogged, () => (refusalLogged = true));
-    return { vectors: await lazyWasm.embedTokens(sequences), backend: WASM_BACKEND };
+    try {
+      return { vectors: await lazyWasm.embedTokens(sequences), backend: isolate.backend };
+    } catch (error) {
+      if (!(error instanceof ShardUnavailableError)) throw error;
+      // A shard Worker missing or failing: the request gets a 503 naming it.
+      log(`in-isolate backend failed for '${expected.id}': ${error.message}`);
+      const originCount = origins?.size ?? 0;
+      const either = originCount > 0 ? ` No origin answered either (${originCount} configured).` : '';
+      throw new BackendUnavailableError(`${error.message}.${either}`, 'shard_unavailable', 30, { cause: error });
+    }
   }
 
   return { ...base, embedTokens };
@@ -128,7 +139,7 @@ export function edgeRanker(card: ModelCard, parts: EdgeModelParts): RankingModel
 }
 
 /** Loads the isolate's session, turning why it cannot into a BackendUnavailableError (503 with the reason). */
-async function loadIsolate(isolate: IsolateModel, id: string, originCount: number, log: (line: string) => void, logged: () => boolean, markLogged: () => void): Promise<void> {
+async function loadIsolate(isolate: InIsolateBackend, id: string, originCount: number, log: (line: string) => void, logged: () => boolean, markLogged: () => void): Promise<void> {
   try {
     await isolate.load();
   } catch (error) {
@@ -141,6 +152,6 @@ async function loadIsolate(isolate: IsolateModel, id: string, originCount: numbe
       markLogged();
       throw new BackendUnavailableError(`it cannot run in this Worker: ${error.message}.${either}`, 'model_over_memory_budget', 30, { cause: error });
     }
-    throw new BackendUnavailableError(`${error.message}.${either}`, 'model_unavailable', 30, { cause: error });
+    throw new BackendUnavailableError(`${error.message}.${either}`, error instanceof ShardUnavailableError ? 'shard_unavailable' : 'model_unavailable', 30, { cause: error });
   }
 }

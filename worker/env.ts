@@ -3,7 +3,7 @@
  * @cloudflare/workers-types by explicit import, so they do not clash with the DOM lib the rest of
  * the project compiles against. Every var is a string (or absent); worker/config.ts parses them.
  */
-import type { KVNamespace, R2Bucket } from '@cloudflare/workers-types';
+import type { Fetcher, KVNamespace, R2Bucket } from '@cloudflare/workers-types';
 
 /** What the Workers AI binding offers this Worker: `env.AI.run(model, {text})`. */
 export interface AiBinding {
@@ -19,8 +19,17 @@ export interface WorkerEnv {
   MODEL_PREFIX?: string;
   /** Which model.<dtype>.onnx the in-isolate backend runs: fp32, int8 or q4 (default q4). */
   MODEL_DTYPE?: string;
+  /**
+   * The dtype of the layer-shard set to serve (corom.json `shards.<dtype>`, e.g. "int8"); empty =
+   * run model.<MODEL_DTYPE>.onnx in this isolate. With it, shard k runs in the Worker bound as
+   * SHARD_<k> (worker/shard-worker.ts), and MODEL_DTYPE is not used.
+   */
+  MODEL_SHARDS?: string;
   /** Largest measured (or estimated) peak memory, in MB of 10^6 bytes, the in-isolate backend may load (default 128). */
   MEMORY_BUDGET_MB?: string;
+
+  /** Service bindings to the shard Workers (wrangler.shard.toml): SHARD_1 runs shard 1, and so on. */
+  [shardBinding: `SHARD_${number}`]: Fetcher | undefined;
 
   /** Comma-separated base URLs of `corom serve` origins (e.g. GPU hosts); empty = none. */
   ORIGINS?: string;

@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import ortWasmModule from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { R2Bucket } from '@cloudflare/workers-types';
 
-import type { Embedder, ModelInfo, ModelKind, PairScorer, RankerInfo } from '../src/engine/types.js';
+import type { Dtype, Embedder, ModelInfo, ModelKind, PairScorer, RankerInfo } from '../src/engine/types.js';
 import { CoromError, ModelFileError } from '../src/errors.js';
 import { convertedKind, type ConvertedMetadata } from '../src/store/metadata.js';
 import { OrtEmbedder } from '../src/runtime/ort-embedder.js';
@@ -23,7 +23,7 @@ import { ortWebForWorkerd, type OrtSessionOptions, type WorkerdOrt } from '../sr
 import { WordPieceTokenizer } from '../src/tokenizer/wordpiece.js';
 import type { R2ModelConfig } from './config.js';
 import { budgetRefusal, isolateBatchLimits, MemoryBudgetError, peakMemory, type PeakMemory } from './memory-budget.js';
-import { r2Name, readModelArtifact, readModelDescription } from './model-files.js';
+import { r2Name, readModelArtifact, readModelDescription, type ModelDescription } from './model-files.js';
 
 /** What the isolate knows about the model before (and without) running it. */
 export interface ModelCard {
@@ -39,6 +39,25 @@ export interface ModelCard {
   peak: PeakMemory;
   /** Why the in-isolate backend will not load it (over the memory budget), if it will not. */
   refusal?: string;
+}
+
+/**
+ * What the edge model (worker/edge-model.ts) needs from the in-isolate path of the R2 model: the
+ * whole model in this isolate (IsolateModel) or its layer shards in shard Workers
+ * (worker/shard-chain.ts).
+ */
+export interface InIsolateBackend {
+  readonly id: string;
+  /** `x-corom-backend` of its answers: `wasm`, `wasm-shards:<N>`. */
+  readonly backend: string;
+  describe(): Promise<ModelCard>;
+  /** The description if already read (does not start a read). */
+  readonly card: ModelCard | undefined;
+  readonly loaded: boolean;
+  /** Ready to compute; MemoryBudgetError when it does not fit, another CoromError when it cannot load. */
+  load(): Promise<Embedder | PairScorer>;
+  /** For /info. */
+  status(): Record<string, unknown>;
 }
 
 export interface LoadTimings {
@@ -67,7 +86,8 @@ export function wasmMemoryBytes(): number | undefined {
   return runtime?.wasmMemoryBytes();
 }
 
-export class IsolateModel {
+export class IsolateModel implements InIsolateBackend {
+  readonly backend = 'wasm';
   private describing: Promise<ModelCard> | undefined;
   private described: ModelCard | undefined;
   private loading: Promise<IsolateBackend> | undefined;
@@ -152,30 +172,12 @@ export class IsolateModel {
   private async readCard(): Promise<ModelCard> {
     const { id, prefix, dtype } = this.config;
     const description = await readModelDescription(this.bucket, prefix, dtype);
-    const { meta } = description;
-    const tokenizer = WordPieceTokenizer.fromVocabText(description.vocabText, {
-      ...doLowerCaseOption(description.tokenizerConfig),
-      source: r2Name(`${prefix}vocab.txt`),
-    });
-    if (tokenizer.vocabSize > meta.vocabSize) {
-      throw new ModelFileError(r2Name(`${prefix}vocab.txt`), `has ${tokenizer.vocabSize} tokens but the model's embedding table has ${meta.vocabSize} rows`);
-    }
-    const entry = meta.dtypes[dtype]!;
-    const peak = peakMemory(meta, dtype);
+    const entry = description.meta.dtypes[dtype]!;
+    const peak = peakMemory(description.meta, dtype);
     const refusal = budgetRefusal(id, entry.file, peak, this.budgetBytes);
     return {
-      kind: convertedKind(meta),
-      info: {
-        id,
-        dimensions: meta.hidden,
-        maxLength: Math.min(meta.maxLength, meta.maxPositions),
-        pooling: meta.pooling,
-        dtype,
-        backend: WASM_BACKEND_LABEL,
-        vocabSize: meta.vocabSize,
-      },
-      tokenizer,
-      meta,
+      kind: convertedKind(description.meta),
+      ...describedModel(id, prefix, dtype, description),
       file: entry.file,
       ...(entry.externalData ? { externalData: entry.externalData } : {}),
       peak,
@@ -219,6 +221,31 @@ export class IsolateModel {
     if (card.kind === 'rerank') return new OrtPairScorer(rankerInfo(card), session, ort.Tensor, limits);
     return new OrtEmbedder(card.info, session, ort.Tensor, limits);
   }
+}
+
+/** The info and tokenizer of a described R2 model (whole or sharded). */
+export function describedModel(id: string, prefix: string, dtype: Dtype, description: ModelDescription): Pick<ModelCard, 'info' | 'tokenizer' | 'meta'> {
+  const { meta } = description;
+  const tokenizer = WordPieceTokenizer.fromVocabText(description.vocabText, {
+    ...doLowerCaseOption(description.tokenizerConfig),
+    source: r2Name(`${prefix}vocab.txt`),
+  });
+  if (tokenizer.vocabSize > meta.vocabSize) {
+    throw new ModelFileError(r2Name(`${prefix}vocab.txt`), `has ${tokenizer.vocabSize} tokens but the model's embedding table has ${meta.vocabSize} rows`);
+  }
+  return {
+    info: {
+      id,
+      dimensions: meta.hidden,
+      maxLength: Math.min(meta.maxLength, meta.maxPositions),
+      pooling: meta.pooling,
+      dtype,
+      backend: WASM_BACKEND_LABEL,
+      vocabSize: meta.vocabSize,
+    },
+    tokenizer,
+    meta,
+  };
 }
 
 /** Hugging Face's tokenizer_config.json `do_lower_case`; absent means the BertTokenizer default. */

@@ -11,6 +11,8 @@ import type { Dtype } from '../src/engine/types.js';
 import { CoromError } from '../src/errors.js';
 import type { ConvertedMetadata } from '../src/store/metadata.js';
 import type { BucketLimits } from '../src/runtime/length-buckets.js';
+import { shardBatchLimits } from '../src/runtime/shard-runner.js';
+import type { ShardSet } from '../src/store/metadata.js';
 
 /**
  * The largest run of the in-isolate session when nothing was measured: 1024 padded tokens
@@ -80,4 +82,45 @@ export class MemoryBudgetError extends CoromError {
     super(message);
     this.name = 'MemoryBudgetError';
   }
+}
+
+/**
+ * The largest run a shard set may be given: its recorded batch cap (corom.json `batchCap`, the
+ * largest batch every shard was measured within budget at: scripts/edge-memory.ts --record), else
+ * one sequence of the model's maxLength, the smallest run there is.
+ */
+export function shardSetLimits(set: ShardSet, maxLength: number): BucketLimits {
+  return shardBatchLimits(set) ?? { maxBatchSize: 1, maxBatchTokens: maxLength };
+}
+
+/**
+ * Each shard's peak: its recorded `edge.peakBytes` (measured at the set's batch cap), else an
+ * estimate from its ORT-format file (kept in WASM memory, initializers in place: about 1.1x the
+ * file) plus the runtime overhead.
+ */
+export function shardPeaks(set: ShardSet): PeakMemory[] {
+  return set.shards.map((shard) => {
+    if (shard.edge && shard.edge.peakBytes > 0) {
+      return {
+        bytes: shard.edge.peakBytes,
+        source: 'measured',
+        basis: `measured by scripts/edge-memory.ts --record: WASM ${mb(shard.edge.wasmBytes)} + JS ${mb(shard.edge.jsBytes)}, batch of ${shard.edge.batchRows} x ${shard.edge.maxLength} tokens`,
+      } satisfies PeakMemory;
+    }
+    const bytes = shard.ortBytes ?? shard.bytes;
+    return {
+      bytes: Math.round(bytes * EXTERNAL_DATA_FACTOR + RUNTIME_OVERHEAD_BYTES),
+      source: 'estimate',
+      basis: `estimated as ${EXTERNAL_DATA_FACTOR} x ${mb(bytes)} + ${mb(RUNTIME_OVERHEAD_BYTES)}, since corom.json has no measured edge.peakBytes for it (scripts/edge-memory.ts --record writes one)`,
+    } satisfies PeakMemory;
+  });
+}
+
+/** The refusal when any shard's peak exceeds the budget (each shard Worker is its own isolate). */
+export function shardBudgetRefusal(modelId: string, set: ShardSet, budgetBytes: number): string | undefined {
+  const peaks = shardPeaks(set);
+  const over = set.shards.map((shard, i) => ({ shard, peak: peaks[i]! })).filter(({ peak }) => peak.bytes > budgetBytes);
+  if (over.length === 0) return undefined;
+  const which = over.map(({ shard, peak }) => `shard ${shard.index + 1} of ${set.count} (${shard.ortFile ?? shard.file}) needs about ${mb(peak.bytes)} at peak (${peak.basis})`).join('; ');
+  return `model '${modelId}' is over this Worker's MEMORY_BUDGET_MB of ${mb(budgetBytes)}: ${which}; serve it from an origin (ORIGINS), or convert it into more shards`;
 }

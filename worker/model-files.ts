@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Dtype } from '../src/engine/types.js';
 import { ModelFileError } from '../src/errors.js';
 // The model store's contract (src/store/metadata.ts is pure: no node:fs, safe in the Worker).
-import type { ConvertedMetadata } from '../src/store/metadata.js';
+import type { ConvertedMetadata, ShardSet } from '../src/store/metadata.js';
 
 export interface ModelDescription {
   meta: ConvertedMetadata;
@@ -35,6 +35,37 @@ const edgeSchema = z.object({
   maxLength: z.number().int().positive(),
 });
 
+const shardTensorSchema = z.object({ name: z.string(), type: z.enum(['int64', 'float32']), shape: z.array(z.union([z.number(), z.string()])) });
+
+/** corom.json `shards.<dtype>` (src/store/shard-metadata.ts), checked before the Worker trusts it. */
+const shardSetSchema = z.object({
+  dtype: z.enum(['fp32', 'int8', 'q4']),
+  count: z.number().int().positive(),
+  batchCap: z.object({ rows: z.number().int().positive(), maxLength: z.number().int().positive() }).optional(),
+  shards: z.array(
+    z.object({
+      index: z.number().int().nonnegative(),
+      file: z.string().min(1),
+      bytes: z.number().int().nonnegative(),
+      ortFile: z.string().min(1).optional(),
+      ortBytes: z.number().int().nonnegative().optional(),
+      layers: z.tuple([z.number().int().nonnegative(), z.number().int().positive()]),
+      inputs: z.array(shardTensorSchema),
+      outputs: z.array(shardTensorSchema),
+      edge: z
+        .object({
+          peakBytes: z.number().positive(),
+          wasmBytes: z.number().nonnegative(),
+          jsBytes: z.number().nonnegative(),
+          batchRows: z.number().int().positive(),
+          maxLength: z.number().int().positive(),
+          reserveBytes: z.number().nonnegative(),
+        })
+        .optional(),
+    }),
+  ),
+});
+
 const metadataSchema = z
   .object({
     format: z.literal(1),
@@ -52,6 +83,7 @@ const metadataSchema = z
       z.object({ file: z.string().min(1), bytes: z.number().int().nonnegative(), externalData: z.string().min(1).optional() }),
     ),
     edge: edgeSchema.optional(),
+    shards: z.record(z.string(), shardSetSchema).optional(),
   })
   .loose();
 
@@ -59,8 +91,12 @@ export function r2Name(key: string): string {
   return `r2://MODELS/${key}`;
 }
 
-/** corom.json, vocab.txt and tokenizer_config.json; `prefix` is "" or ends in "/". */
-export async function readModelDescription(bucket: R2Bucket, prefix: string, dtype: Dtype): Promise<ModelDescription> {
+/**
+ * corom.json, vocab.txt and tokenizer_config.json; `prefix` is "" or ends in "/". With
+ * `shards: true` the folder must hold a shard set of `dtype` (corom.json `shards.<dtype>`) instead
+ * of the whole model.
+ */
+export async function readModelDescription(bucket: R2Bucket, prefix: string, dtype: Dtype, options: { shards?: boolean } = {}): Promise<ModelDescription> {
   const metaKey = `${prefix}corom.json`;
   const [metaText, vocabText, tokenizerConfigText] = await Promise.all([
     readText(bucket, metaKey),
@@ -73,7 +109,9 @@ export async function readModelDescription(bucket: R2Bucket, prefix: string, dty
     throw new ModelFileError(r2Name(metaKey), `not a corom.json this version understands (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
   }
   const meta = parsed.data as ConvertedMetadata;
-  if (meta.dtypes[dtype] === undefined) {
+  if (options.shards) {
+    checkShardSet(meta, dtype, r2Name(metaKey));
+  } else if (meta.dtypes[dtype] === undefined) {
     throw new ModelFileError(
       r2Name(metaKey),
       `the folder has no ${dtype} model (has: ${Object.keys(meta.dtypes).join(', ') || 'none'}); set MODEL_DTYPE or upload model.${dtype}.onnx`,
@@ -102,6 +140,66 @@ export async function readModelArtifact(bucket: R2Bucket, prefix: string, meta: 
     throw new ModelFileError(r2Name(modelKey), `${what} but corom.json records ${entry.bytes}; upload the folder again`);
   }
   return { model, ...(data && entry.externalData ? { externalData: { path: entry.externalData, data } } : {}) };
+}
+
+/** corom.json alone, checked, with its shard set of `dtype` (what a shard Worker needs). */
+export async function readShardSet(bucket: R2Bucket, prefix: string, dtype: Dtype): Promise<{ meta: ConvertedMetadata; set: ShardSet }> {
+  const metaKey = `${prefix}corom.json`;
+  const parsed = metadataSchema.safeParse(parseJson(await readText(bucket, metaKey), metaKey));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ModelFileError(r2Name(metaKey), `not a corom.json this version understands (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
+  }
+  const meta = parsed.data as ConvertedMetadata;
+  checkShardSet(meta, dtype, r2Name(metaKey));
+  return { meta, set: meta.shards![dtype]! };
+}
+
+/** The shard set of `dtype` is there, in order, complete and in ORT format (what the shard Workers load). */
+function checkShardSet(meta: ConvertedMetadata, dtype: Dtype, where: string): void {
+  const set = meta.shards?.[dtype];
+  if (!set) {
+    const has = Object.keys(meta.shards ?? {});
+    throw new ModelFileError(
+      where,
+      `has no ${dtype} shard set (shard sets: ${has.join(', ') || 'none'}); set MODEL_SHARDS, or convert with \`corom convert --dtype ${dtype} --shards N --ort-format\` and upload it`,
+    );
+  }
+  if (set.dtype !== dtype || set.count !== set.shards.length || set.shards.some((s, i) => s.index !== i)) {
+    throw new ModelFileError(where, `shards.${dtype} is inconsistent (count ${set.count}, ${set.shards.length} shards listed in order ${set.shards.map((s) => s.index).join(',')})`);
+  }
+  for (const shard of set.shards) {
+    if (!shard.ortFile || shard.ortBytes === undefined) {
+      throw new ModelFileError(where, `shard ${shard.index + 1} of ${set.count} (${shard.file}) has no ORT-format file; convert with --ort-format (the shard Workers load ORT format)`);
+    }
+    if (shard.ortFile.includes('/') || shard.ortFile.includes('..')) throw new ModelFileError(where, `shard file "${shard.ortFile}" must be a file name in the same folder`);
+  }
+}
+
+/**
+ * An R2 object's bytes as they arrive (the body stream's chunks), after checking its size: the
+ * shard Worker copies each chunk straight into WebAssembly memory, so no JS copy of the whole
+ * file ever exists.
+ */
+export async function streamModelObject(bucket: R2Bucket, key: string, expectedBytes: number): Promise<AsyncIterable<Uint8Array>> {
+  const object = await getRequired(bucket, key);
+  if (object.size !== expectedBytes) {
+    throw new ModelFileError(r2Name(key), `has ${object.size} bytes but corom.json records ${expectedBytes}; upload the folder again`);
+  }
+  const reader = (object.body as unknown as ReadableStream<Uint8Array>).getReader();
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          yield value;
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    },
+  };
 }
 
 async function readText(bucket: R2Bucket, key: string): Promise<string> {

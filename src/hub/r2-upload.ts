@@ -4,7 +4,9 @@
  *   models/M/vocab.txt       WordPiece vocabulary
  *   models/M/corom.json      converted-folder metadata (hidden, maxLength, pooling, dtypes, ...)
  *   models/M/tokenizer_config.json   only when the checkpoint had one
- * uploaded with `wrangler r2 object put BUCKET/KEY --file F --remote` per object.
+ * uploaded with `wrangler r2 object put BUCKET/KEY --file F --remote` per object. With a shard set
+ * (`--shards int8`, corom.json `shards.int8`) the model files are the shards instead:
+ *   models/M/model.int8.shard<k>of<N>.ort   what the shard Workers load (and the .onnx beside it)
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { CoromError, ModelFileError } from '../errors.js';
 import { readConvertedMetadata } from '../store/files.js';
 import { modelFileName } from '../store/metadata.js';
+import type { Dtype } from '../engine/types.js';
 
 export const R2_KEY_ROOT = 'models';
 export const EDGE_DTYPE = 'q4' as const;
@@ -36,17 +39,36 @@ async function fileBytes(file: string): Promise<number | undefined> {
   return stat(file).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
 }
 
-/** The objects of the edge artifact in converted folder `onnxDir`, keyed under `prefix`. */
-export async function edgeArtifactObjects(onnxDir: string, prefix: string): Promise<R2Object[]> {
+/**
+ * The objects of the edge artifact in converted folder `onnxDir`, keyed under `prefix`: the q4
+ * model, or with `shards` the shard set of that dtype (every shard's .onnx and .ort).
+ */
+export async function edgeArtifactObjects(onnxDir: string, prefix: string, options: { shards?: Dtype } = {}): Promise<R2Object[]> {
   const meta = await readConvertedMetadata(onnxDir);
   if (!meta) throw new ModelFileError(path.join(onnxDir, 'corom.json'), 'file not found (not a converted model folder)');
   const modelFile = meta.dtypes[EDGE_DTYPE]?.file ?? modelFileName(EDGE_DTYPE);
+  const binary = (name: string) => ({ name, contentType: 'application/octet-stream', required: true });
+  let modelFiles: Array<{ name: string; contentType: string; required: boolean }>;
+  if (options.shards) {
+    const set = meta.shards?.[options.shards];
+    if (!set) {
+      throw new ModelFileError(
+        path.join(onnxDir, 'corom.json'),
+        `has no ${options.shards} shard set (has: ${Object.keys(meta.shards ?? {}).join(', ') || 'none'}); convert with \`corom convert SRC ${onnxDir} --dtype ${options.shards} --shards N --ort-format\``,
+      );
+    }
+    const missingOrt = set.shards.find((s) => !s.ortFile);
+    if (missingOrt) throw new ModelFileError(path.join(onnxDir, missingOrt.file), 'has no ORT-format copy, which the shard Workers load; convert again with --ort-format');
+    modelFiles = set.shards.flatMap((s) => [binary(s.file), binary(s.ortFile!)]);
+  } else {
+    modelFiles = [
+      binary(modelFile),
+      // ONNX external data: the graph names this file, so it keeps its name beside the graph.
+      ...(meta.dtypes[EDGE_DTYPE]?.externalData ? [binary(meta.dtypes[EDGE_DTYPE]!.externalData!)] : []),
+    ];
+  }
   const wanted: Array<{ name: string; contentType: string; required: boolean }> = [
-    { name: modelFile, contentType: 'application/octet-stream', required: true },
-    // ONNX external data: the graph names this file, so it keeps its name beside the graph.
-    ...(meta.dtypes[EDGE_DTYPE]?.externalData
-      ? [{ name: meta.dtypes[EDGE_DTYPE]!.externalData!, contentType: 'application/octet-stream', required: true }]
-      : []),
+    ...modelFiles,
     { name: 'vocab.txt', contentType: 'text/plain; charset=utf-8', required: true },
     { name: 'corom.json', contentType: 'application/json', required: true },
     { name: 'tokenizer_config.json', contentType: 'application/json', required: false },
@@ -63,7 +85,7 @@ export async function edgeArtifactObjects(onnxDir: string, prefix: string): Prom
     if (bytes > WRANGLER_MAX_UPLOAD_BYTES) {
       throw new ModelFileError(file, `is ${bytes} bytes, over wrangler's ${WRANGLER_MAX_UPLOAD_BYTES}-byte upload limit`);
     }
-    const key = `${cleanPrefix}/${w.name === modelFile ? modelFileName(EDGE_DTYPE) : w.name}`;
+    const key = `${cleanPrefix}/${!options.shards && w.name === modelFile ? modelFileName(EDGE_DTYPE) : w.name}`;
     objects.push({ key, file, contentType: w.contentType, bytes });
   }
   return objects;

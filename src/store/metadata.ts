@@ -6,6 +6,9 @@
 import type { Dtype, ModelKind, Pooling } from '../engine/types.js';
 import type { ShardSet } from './shard-metadata.js';
 
+// The shard types are part of this contract: the Worker reads them from corom.json in R2.
+export type { ShardMetadata, ShardSet } from './shard-metadata.js';
+
 export const METADATA_FILE = 'corom.json';
 /** Longest input in tokens when a conversion is not told otherwise: the ModelScope pipeline's. */
 export const DEFAULT_MAX_LENGTH = 128;

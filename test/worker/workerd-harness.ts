@@ -5,7 +5,7 @@
  * a temporary persistence folder that the test fills first. Extra bindings (a fake Workers AI
  * service) come from other Workers started here, found through a per-test dev registry folder.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,8 @@ const { getPlatformProxy, unstable_startWorker } = await import('wrangler');
 type Binding = NonNullable<Parameters<typeof unstable_startWorker>[0]['bindings']>[string];
 
 export const WRANGLER_CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url));
+/** The shard Workers' configuration: environments shard1, shard2 (worker/shard-worker.ts). */
+export const WRANGLER_SHARD_CONFIG = fileURLToPath(new URL('../../wrangler.shard.toml', import.meta.url));
 /** A Workers AI stand-in: a WorkerEntrypoint with `run(model, {text})`, reached over a service binding. */
 export const FAKE_AI_ENTRY = fileURLToPath(new URL('./fake-ai-worker.js', import.meta.url));
 
@@ -56,6 +58,9 @@ export interface StartOptions {
   headers?: Record<string, string>;
   /** Client-side deadline per request (default 30 s). */
   requestTimeoutMs?: number;
+  /** Another wrangler configuration (default wrangler.toml) and its environment, e.g. a shard Worker. */
+  config?: string;
+  env?: string;
 }
 
 async function exchange(url: URL, init: RequestInit, timeoutMs: number): Promise<HttpResult> {
@@ -108,13 +113,35 @@ const devOptions = (persist: string | false, registry: string | undefined) => ({
   ...(registry ? { registry } : {}),
 });
 
+/**
+ * wrangler.toml as a Worker that serves the whole model in its isolate (MODEL_SHARDS = "", the
+ * shard Workers' [[services]] removed, as docs/edge.md says to run it without shards), written into
+ * `dir` with `main` made absolute. A Worker with service bindings makes wrangler follow the dev
+ * registry and reconfigure workerd when it changes, which drops requests in flight of unrelated
+ * tests; and workerd refuses to start with a binding that resolves nowhere.
+ */
+async function unshardedConfig(dir: string): Promise<string> {
+  const text = await readFile(WRANGLER_CONFIG, 'utf8');
+  const stripped = text
+    .replace(/^\[\[services\]\]\nbinding = "SHARD_\d+"\nservice = "[^"]*"\n/gm, '')
+    .replace(/^MODEL_SHARDS = ".*"$/m, 'MODEL_SHARDS = ""')
+    .replace(/^main = "(.*)"$/m, (_, main: string) => `main = ${JSON.stringify(fileURLToPath(new URL(`../../${main}`, import.meta.url)))}`);
+  if (/^\[\[services\]\]/m.test(stripped) || !/^MODEL_SHARDS = ""$/m.test(stripped)) throw new Error('wrangler.toml changed shape: update unshardedConfig');
+  const path = join(dir, 'wrangler.toml');
+  await writeFile(path, stripped);
+  return path;
+}
+
 export async function startWorkerd(options: StartOptions): Promise<WorkerdWorker> {
   const persist = await mkdtemp(join(tmpdir(), 'corom-workerd-'));
   try {
     await seedBucket(persist, options.objects ?? {});
+    // wrangler.toml serves the sharded int8 set; a test that wants it (MODEL_SHARDS) gives a registry.
+    const config = options.config ?? (options.vars.MODEL_SHARDS ? WRANGLER_CONFIG : await unshardedConfig(persist));
     const vars = Object.fromEntries(Object.entries(options.vars).map(([name, value]) => [name, { type: 'plain_text' as const, value }]));
     const worker = await unstable_startWorker({
-      config: WRANGLER_CONFIG,
+      config,
+      ...(options.env ? { env: options.env } : {}),
       sendMetrics: false,
       build: await bundleOnce(join(persist, 'no-watch')),
       bindings: { ...vars, ...options.bindings },

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MODEL_NAME } from '../../../models/registry.js';
 import { CoromError, UsageError } from '../../errors.js';
+import { DTYPES, type Dtype } from '../../engine/types.js';
 import { inspectCachedModel } from '../../hub/cache.js';
 import { convertMissing, resolveModelRef } from '../../hub/fetch-model.js';
 import { coromHome } from '../../hub/paths.js';
@@ -13,11 +14,13 @@ import type { Command, CommandIO } from '../command.js';
 export const DEFAULT_R2_BUCKET = 'corom-models';
 
 /** The converted folder holding the q4 artifact, and the id its keys are named after. */
-async function locateEdgeArtifact(spec: string, io: CommandIO): Promise<{ id: string; onnxDir: string }> {
+async function locateEdgeArtifact(spec: string, io: CommandIO, shards: boolean): Promise<{ id: string; onnxDir: string }> {
   const isDir = await stat(spec).then((s) => s.isDirectory(), () => false);
   if (isDir) return { id: path.basename(path.resolve(spec)), onnxDir: path.resolve(spec) };
   const ref = resolveModelRef(spec);
   const cached = await inspectCachedModel(coromHome(io.env), ref.hubId);
+  // A shard set is never converted here: its split and cap are chosen with scripts/edge-memory.ts.
+  if (shards) return { id: ref.id, onnxDir: cached.paths.onnx };
   if (!cached.dtypes.includes(EDGE_DTYPE)) {
     if (!cached.source) {
       throw new CoromError(`${ref.id} is not in the cache; run 'corom fetch ${ref.id}' first (it converts to q4 by default)`);
@@ -29,14 +32,17 @@ async function locateEdgeArtifact(spec: string, io: CommandIO): Promise<{ id: st
 
 export const uploadR2Command: Command = {
   name: 'upload-r2',
-  summary: 'upload the edge artifact (q4 ONNX, vocab.txt, corom.json) to Cloudflare R2 with wrangler',
-  usage: `Usage: corom upload-r2 [MODEL] [--bucket NAME] [--key PREFIX] [--local] [--dry-run]
+  summary: 'upload the edge artifact (q4 ONNX or a layer-shard set, vocab.txt, corom.json) to Cloudflare R2 with wrangler',
+  usage: `Usage: corom upload-r2 [MODEL] [--shards DTYPE] [--bucket NAME] [--key PREFIX] [--local] [--dry-run]
 
 MODEL is a cached model name or hub id (default ${DEFAULT_MODEL_NAME}; converted to q4 from the cached
 checkpoint if needed) or a converted folder. For each file it runs
   wrangler r2 object put BUCKET/PREFIX/<file> --file <path> --content-type <type> --remote
 with PREFIX = models/<model id>, so the Worker finds models/<id>/model.q4.onnx,
 models/<id>/vocab.txt, models/<id>/corom.json (and tokenizer_config.json when the model has one).
+  --shards DTYPE upload the layer-shard set of DTYPE instead (corom convert --dtype DTYPE --shards N
+                 --ort-format): every model.DTYPE.shard<k>of<N>.onnx and .ort, for the front Worker's
+                 MODEL_SHARDS and the shard Workers (docs/edge.md)
   --bucket NAME  R2 bucket (default $COROM_R2_BUCKET, else ${DEFAULT_R2_BUCKET})
   --key PREFIX   key prefix instead of models/<model id>
   --local        write to wrangler's local R2 storage (for wrangler dev) instead of --remote
@@ -46,7 +52,7 @@ Cloudflare credentials (wrangler login or CLOUDFLARE_API_TOKEN) for --remote.`,
   async run(argv, io) {
     const { values, positionals } = parseFlags(
       argv,
-      { bucket: { type: 'string' }, key: { type: 'string' }, local: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+      { bucket: { type: 'string' }, key: { type: 'string' }, shards: { type: 'string' }, local: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
       { min: 0, max: 1, names: 'MODEL' },
     );
     const bucket = (values.bucket ?? io.env.COROM_R2_BUCKET ?? DEFAULT_R2_BUCKET).trim();
@@ -57,8 +63,10 @@ Cloudflare credentials (wrangler login or CLOUDFLARE_API_TOKEN) for --remote.`,
       throw new UsageError(`--key '${values.key}' is not a usable key prefix`);
     }
 
-    const { id, onnxDir } = await locateEdgeArtifact(positionals[0] ?? DEFAULT_MODEL_NAME, io);
-    const objects = await edgeArtifactObjects(onnxDir, prefixFlag ?? edgeKeyPrefix(id));
+    const shards = values.shards?.trim();
+    if (shards !== undefined && !(DTYPES as readonly string[]).includes(shards)) throw new UsageError(`--shards must be one of ${DTYPES.join(', ')} (got '${values.shards}')`);
+    const { id, onnxDir } = await locateEdgeArtifact(positionals[0] ?? DEFAULT_MODEL_NAME, io, shards !== undefined);
+    const objects = await edgeArtifactObjects(onnxDir, prefixFlag ?? edgeKeyPrefix(id), shards ? { shards: shards as Dtype } : {});
     const { command, prefixArgs } = wranglerCommand(io.env);
     const target = values.local ? 'local' : 'remote';
     for (const object of objects) {

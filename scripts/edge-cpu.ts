@@ -1,0 +1,157 @@
+/**
+ * CPU time at the edge for a layer-shard set, measured in real workerd with every Worker running:
+ * the front Worker (wrangler.toml, MODEL_SHARDS) and one shard Worker per shard
+ * (wrangler.shard.toml), joined by service bindings, each its own workerd process here. Workers
+ * bill and cap CPU ms per request per Worker; local workerd does not report it, so this reads the
+ * CPU time of each workerd process (the sum of its threads' /proc/<pid>/task/<tid>/schedstat run
+ * time, nanoseconds) right before and after each request, one request at a time, after warm-up
+ * runs (the first runs also compile ORT's WebAssembly in background threads).
+ *
+ *   node --import tsx scripts/edge-cpu.ts [--dir FOLDER] [--shape small] [--runs 5]
+ *
+ * --dir: a folder converted with `corom convert SRC DIR --dtype int8 --shards N --ort-format` and
+ * recorded with `scripts/edge-memory.ts --record DIR` (its batch cap is used). Without it, a small
+ * random BERT (scripts/lib/random-bert.ts SMALL_SHAPE: 6 layers x 384) is converted into 2 int8
+ * shards and recorded at 1, 2, 4 rows first. Prints JSON and a markdown table.
+ * Linux only (/proc). Not a test: minutes, and the numbers depend on the machine.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { convertShards } from '../src/store/shards.js';
+import type { ConvertedMetadata } from '../src/store/metadata.js';
+import { startWorkerd, WRANGLER_SHARD_CONFIG, type WorkerdWorker } from '../test/worker/workerd-harness.js';
+import { SMALL_SHAPE, writeRandomBert } from './lib/random-bert.js';
+import { measureShardSets } from './lib/shard-table.js';
+
+const { values: flags } = parseArgs({ options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, shape: { type: 'string', default: 'small' } } });
+const runs = Number(flags.runs);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+let dir: string;
+let cleanup: string | undefined;
+if (flags.dir) dir = resolve(flags.dir);
+else {
+  if (flags.shape !== 'small') throw new Error('--shape small is the only generated model; pass --dir for another');
+  const source = join(tmpdir(), 'small-bert-random');
+  if (!existsSync(join(source, 'model.safetensors'))) await writeRandomBert(source, SMALL_SHAPE, { vocabFile: 'test/fixtures/tiny-bert/vocab.txt' });
+  dir = cleanup = await mkdtemp(join(tmpdir(), 'corom-edge-cpu-'));
+  log(`converting ${source} to 2 int8 shards (ORT format) in ${dir} ...`);
+  await convertShards(source, dir, { dtype: 'int8', shards: 2, ortFormat: true });
+  log('recording peaks and the batch cap (scripts/edge-memory.ts --record DIR --rows 1,2,4) ...');
+  await measureShardSets([dir], { rows: [1, 2, 4], capBudgetBytes: 115e6, compareLoading: false, command: 'scripts/edge-cpu.ts' });
+}
+
+const meta = JSON.parse(await readFile(join(dir, 'corom.json'), 'utf8')) as ConvertedMetadata;
+const set = meta.shards?.int8;
+if (!set?.batchCap) throw new Error(`${dir}: no recorded int8 shard set with a batch cap (scripts/edge-memory.ts --record ${dir})`);
+const prefix = 'models/edge-cpu/';
+const vars = { MODEL_ID: 'edge-cpu', MODEL_PREFIX: prefix, MODEL_SHARDS: 'int8' };
+const objects = async (files: string[]) => Object.fromEntries(await Promise.all(files.map(async (f) => [`${prefix}${f}`, new Uint8Array(await readFile(join(dir, f)))] as const)));
+
+/** The workerd processes that are children of this process. */
+async function workerdPids(): Promise<Set<number>> {
+  const out = new Set<number>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const match = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+    if (match && match[1] === 'workerd' && Number(match[2]) === process.pid) out.add(Number(name));
+  }
+  return out;
+}
+
+/** CPU nanoseconds of all threads of `pid` so far. */
+async function cpuNs(pid: number): Promise<number> {
+  let total = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const text = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0');
+    total += Number(text.split(' ')[0]);
+  }
+  return total;
+}
+
+/**
+ * The workerd processes that appeared while each Worker started, named after it. wrangler also
+ * starts helper workerd processes (its dev proxy), and a Worker's own process may appear only
+ * while the next one starts, so the names are a hint, not an attribution: the reliable figure is
+ * the total over every workerd process (all Workers of the chain plus wrangler's proxies).
+ */
+const processes: Array<{ name: string; pid: number }> = [];
+const workers: Array<{ name: string; worker: WorkerdWorker }> = [];
+async function start(name: string, run: () => Promise<WorkerdWorker>): Promise<WorkerdWorker> {
+  const before = await workerdPids();
+  const worker = await run();
+  const fresh = [...(await workerdPids())].filter((p) => !before.has(p) && !processes.some((x) => x.pid === p));
+  if (fresh.length === 0) throw new Error(`no new workerd process for ${name}`);
+  fresh.forEach((pid, i) => processes.push({ name: fresh.length === 1 ? name : `${name} (process ${i + 1})`, pid }));
+  workers.push({ name, worker });
+  return worker;
+}
+
+const registry = await mkdtemp(join(tmpdir(), 'corom-registry-'));
+try {
+  for (const shard of set.shards) {
+    await start(`shard ${shard.index + 1}`, async () =>
+      startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: `shard${shard.index + 1}`, registry, vars, objects: await objects(['corom.json', shard.ortFile!]) }),
+    );
+  }
+  if (set.count > 2) throw new Error('wrangler.shard.toml defines shard1 and shard2 only');
+  const front = await start('front', async () => startWorkerd({ registry, vars, objects: await objects(['corom.json', 'vocab.txt']), requestTimeoutMs: 600_000 }));
+
+  // 18 characters: [CLS] + 18 + [SEP] = 20 tokens with this vocabulary (checked below).
+  const query = '今天天气怎么样北京是中国的首都吃完海';
+  const tokens = (await front.postJson('/tokenize', { inputs: query })).body.data[0].ids.length as number;
+  // 200 characters: truncated to maxLength tokens.
+  const full = Array.from({ length: set.batchCap.rows }, (_, i) => `${i}${'测'.repeat(200)}`);
+
+  async function measure(input: string[]): Promise<{ wallMs: number; cpuMs: Record<string, number> }> {
+    const before = await Promise.all(processes.map((w) => cpuNs(w.pid)));
+    const response = await front.postJson('/v1/embeddings', { input });
+    const after = await Promise.all(processes.map((w) => cpuNs(w.pid)));
+    if (response.status !== 200 || response.headers.get('x-corom-backend') !== `wasm-shards:${set!.count}`) throw new Error(`answered ${response.status} ${response.headers.get('x-corom-backend')}: ${JSON.stringify(response.body).slice(0, 300)}`);
+    return { wallMs: response.ms, cpuMs: Object.fromEntries(processes.map((w, i) => [w.name, (after[i]! - before[i]!) / 1e6])) };
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  function summarize(samples: Array<{ wallMs: number; cpuMs: Record<string, number> }>) {
+    const perWorker = Object.fromEntries(processes.map((w) => [w.name, +median(samples.map((s) => s.cpuMs[w.name]!)).toFixed(1)]));
+    const total = +median(samples.map((s) => Object.values(s.cpuMs).reduce((a, b) => a + b, 0))).toFixed(1);
+    return { cpuMs: perWorker, totalCpuMs: total, wallMs: +median(samples.map((s) => s.wallMs)).toFixed(0) };
+  }
+
+  log('warming up (first runs load the shards and compile WebAssembly) ...');
+  const cold = await measure(full);
+  for (let i = 0; i < 2; i++) await measure(full);
+  for (let i = 0; i < 2; i++) await measure([query]);
+  const queries = [];
+  for (let i = 0; i < runs; i++) queries.push(await measure([query]));
+  const batches = [];
+  for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) batches.push(await measure(full));
+  const health = await Promise.all(workers.filter((w) => w.name !== 'front').map(async (w) => (await w.worker.get('/health')).body));
+
+  const result = {
+    folder: basename(dir),
+    model: `${meta.layers} layers x ${meta.hidden} hidden, int8, ${set.count} shards (layers ${set.shards.map((s) => `${s.layers[0]}-${s.layers[1] - 1}`).join(' | ')})`,
+    batchCap: set.batchCap,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    queryTokens: tokens,
+    firstRequestAtCap: { cpuMs: Object.fromEntries(Object.entries(cold.cpuMs).map(([k, v]) => [k, +v.toFixed(1)])), wallMs: Math.round(cold.wallMs) },
+    query: summarize(queries),
+    batchAtCap: summarize(batches),
+    shardWasmMB: health.map((h) => +((h.wasmMemoryBytes as number) / 1e6).toFixed(1)),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const names = processes.map((w) => w.name);
+  console.log(`\n| ${result.model} | ${names.map((n) => `${n} CPU ms`).join(' | ')} | all Workers CPU ms | wall ms |`);
+  console.log(`|---|${names.map(() => '---|').join('')}---|---|`);
+  console.log(`| ${tokens}-token query (median of ${runs}) | ${names.map((n) => result.query.cpuMs[n]).join(' | ')} | ${result.query.totalCpuMs} | ${result.query.wallMs} |`);
+  console.log(`| ${set.batchCap.rows} x ${set.batchCap.maxLength} tokens, the cap (median of ${batches.length}) | ${names.map((n) => result.batchAtCap.cpuMs[n]).join(' | ')} | ${result.batchAtCap.totalCpuMs} | ${result.batchAtCap.wallMs} |`);
+  console.log(`| first request of fresh isolates, at the cap (loads + compiles) | ${names.map((n) => result.firstRequestAtCap.cpuMs[n]).join(' | ')} | ${Object.values(result.firstRequestAtCap.cpuMs).reduce((a, b) => a + b, 0).toFixed(1)} | ${result.firstRequestAtCap.wallMs} |`);
+} finally {
+  await Promise.all(workers.map((w) => w.worker.dispose()));
+  await rm(registry, { recursive: true, force: true });
+  if (cleanup) await rm(cleanup, { recursive: true, force: true });
+}

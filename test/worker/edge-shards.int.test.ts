@@ -1,0 +1,151 @@
+/**
+ * The layer-shard path in real workerd, every Worker running: the front Worker (wrangler.toml,
+ * MODEL_SHARDS=int8) and the two shard Workers (wrangler.shard.toml, environments shard1 and
+ * shard2), each its own workerd isolate with its own local R2, joined by the service bindings
+ * SHARD_1 / SHARD_2 through a dev registry. The model is the tiny fixture converted to int8 and
+ * split in two (`convertShards`, ORT format), measured and recorded by scripts/edge-memory.ts's
+ * code (--record: each shard's peak and the batch cap, here 2 rows).
+ *
+ * Checks: vectors equal to the Node int8 engine run with the same batches (int8 activations are
+ * quantized per run); a request larger than the cap split into several runs (the shards count
+ * them); the low-memory loader really captured onnxruntime-web's Emscripten
+ * module inside workerd; a missing shard Worker -> 503 naming the shard, its R2 key and binding.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { Engine } from '../../src/engine/engine.js';
+import { loadEngine } from '../../src/engine/load.js';
+import { lengthBuckets } from '../../src/runtime/length-buckets.js';
+import { convertCheckpoint } from '../../src/store/convert.js';
+import type { ConvertedMetadata } from '../../src/store/metadata.js';
+import { convertShards } from '../../src/store/shards.js';
+import { measureShardSets } from '../../scripts/lib/shard-table.js';
+import { cosine, FIXTURE_DIR, maxAbsDiff } from '../helpers/fixture.js';
+import { startWorkerd, WRANGLER_SHARD_CONFIG, type WorkerdWorker } from './workerd-harness.js';
+
+const PREFIX = 'models/tiny-shards/';
+const VARS = { MODEL_ID: 'tiny-shards', MODEL_PREFIX: PREFIX, MODEL_SHARDS: 'int8' };
+const TEXTS = ['今天天气怎么样', '北京是中国的首都', '测'.repeat(200), '吃完海鲜可以喝牛奶吗?', '你好'];
+
+let dir: string;
+let registry: string;
+let meta: ConvertedMetadata;
+let engine: Engine;
+let shard1: WorkerdWorker;
+let shard2: WorkerdWorker;
+let front: WorkerdWorker;
+let orphan: WorkerdWorker;
+
+async function objects(files: string[]): Promise<Record<string, Uint8Array>> {
+  const out: Record<string, Uint8Array> = {};
+  for (const file of files) out[`${PREFIX}${file}`] = await readFile(join(dir, file));
+  return out;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'corom-edge-shards-'));
+  registry = await mkdtemp(join(tmpdir(), 'corom-registry-'));
+  await convertCheckpoint(FIXTURE_DIR, dir, { dtype: 'int8' });
+  await convertShards(FIXTURE_DIR, dir, { dtype: 'int8', shards: 2, ortFormat: true });
+  // As `scripts/edge-memory.ts --record DIR --rows 1,2` does: each shard measured as the Worker
+  // loads it, the cap (2 rows here: the largest size measured) and the peaks written to corom.json.
+  await measureShardSets([dir], { rows: [1, 2], capBudgetBytes: 115e6, compareLoading: false, command: 'test' });
+  meta = JSON.parse(await readFile(join(dir, 'corom.json'), 'utf8')) as ConvertedMetadata;
+  engine = await loadEngine({ model: dir, dtype: 'int8', backend: 'node', threads: 1 });
+  const set = meta.shards!.int8!;
+
+  const started = await Promise.allSettled([
+    startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: 'shard1', registry, vars: VARS, objects: await objects(['corom.json', set.shards[0]!.ortFile!]) }),
+    startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: 'shard2', registry, vars: VARS, objects: await objects(['corom.json', set.shards[1]!.ortFile!]) }),
+    // Local service-binding calls go through wrangler's dev registry and take up to seconds on a
+    // loaded 2-core machine: generous queue and client deadlines (no timing is asserted).
+    startWorkerd({ registry, vars: { ...VARS, REQUEST_TIMEOUT_MS: '120000' }, objects: await objects(['corom.json', 'vocab.txt']), requestTimeoutMs: 150_000 }),
+    // SHARD_2 bound to a Worker that is not running (never deployed, say).
+    startWorkerd({
+      registry,
+      vars: VARS,
+      objects: await objects(['corom.json', 'vocab.txt']),
+      bindings: { SHARD_2: { type: 'service', service: 'corom-edge-shard-absent' } },
+    }),
+  ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.dispose() : undefined)));
+    throw failed.reason;
+  }
+  [shard1, shard2, front, orphan] = started.map((r) => (r as PromiseFulfilledResult<WorkerdWorker>).value) as WorkerdWorker[] as [WorkerdWorker, WorkerdWorker, WorkerdWorker, WorkerdWorker];
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([shard1?.dispose(), shard2?.dispose(), front?.dispose(), orphan?.dispose()]);
+  await engine?.close();
+  await Promise.all([dir, registry].filter(Boolean).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** What onnxruntime-node's int8 gives for `texts` run in the same batches as the shard chain. */
+async function nodeInt8(texts: string[]): Promise<Float32Array[]> {
+  const cap = meta.shards!.int8!.batchCap!;
+  const ids = engine.tokenize(texts);
+  const out = new Array<Float32Array>(texts.length);
+  for (const b of lengthBuckets(ids.map((s) => s.length), { maxBatchSize: cap.rows, maxBatchTokens: cap.rows * cap.maxLength })) {
+    (await engine.embedTokens(b.map((i) => ids[i]!))).forEach((v, row) => (out[b[row]!] = v));
+  }
+  return out;
+}
+
+function compare(body: any, expected: Float32Array[]): { minCosine: number; maxAbs: number } {
+  let minCosine = 1;
+  let maxAbs = 0;
+  body.data.forEach((d: { embedding: number[] }, i: number) => {
+    minCosine = Math.min(minCosine, cosine(d.embedding, expected[i]!));
+    maxAbs = Math.max(maxAbs, maxAbsDiff(d.embedding, expected[i]!));
+  });
+  return { minCosine, maxAbs };
+}
+
+describe('coROM-style layer shards across Workers in workerd', () => {
+  it('records a cap and per-shard peaks that the Worker uses', () => {
+    const set = meta.shards!.int8!;
+    expect(set.batchCap).toEqual({ rows: 2, maxLength: meta.maxLength });
+    for (const shard of set.shards) expect(shard.edge!.peakBytes).toBeGreaterThan(shard.edge!.wasmBytes);
+  });
+
+  it('answers with the Node int8 vectors, a request over the cap split into runs of the cap', { timeout: 180_000 }, async () => {
+    const response = await front.postJson('/v1/embeddings', { input: TEXTS, normalize: false });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.headers.get('x-corom-backend')).toBe('wasm-shards:2');
+    const { minCosine, maxAbs } = compare(response.body, await nodeInt8(TEXTS));
+    console.log(`tiny fixture, int8 in 2 shard Workers (workerd) vs onnxruntime-node int8, same batches: min cosine ${minCosine.toFixed(7)}, max abs diff ${maxAbs.toExponential(2)}`);
+    expect(minCosine).toBeGreaterThanOrEqual(0.9999);
+
+    // 5 inputs at a cap of 2 rows: 3 runs through each shard.
+    const [h1, h2] = await Promise.all([shard1.get('/health'), shard2.get('/health')]);
+    expect(h1.body).toMatchObject({ shard: 1, of: 2, loaded: true, runs: 3, batchLimits: { maxBatchSize: 2, maxBatchTokens: 2 * meta.maxLength } });
+    expect(h2.body).toMatchObject({ shard: 2, of: 2, loaded: true, runs: 3 });
+    // The low-memory loader ran in workerd: the Emscripten module was captured, the model buffer
+    // lives in WASM memory, grown up front to the recorded need.
+    for (const [h, shard] of [[h1, 0], [h2, 1]] as const) {
+      expect(h.body.emscriptenModule).toBe(true);
+      expect(h.body.modelPointer).toBeGreaterThan(0);
+      expect(h.body.reserveBytes).toBe(meta.shards!.int8!.shards[shard]!.edge!.reserveBytes);
+      expect(h.body.wasmMemoryBytes).toBeGreaterThanOrEqual(h.body.reserveBytes);
+    }
+
+    const info = (await front.get('/info')).body.edge.model;
+    expect(info).toMatchObject({ shards: 2, loaded: true, peakSource: 'measured', batchLimits: { maxBatchSize: 2 } });
+    expect(info.shardList.map((s: { binding: string; bound: boolean }) => [s.binding, s.bound])).toEqual([['SHARD_1', true], ['SHARD_2', true]]);
+    expect((await front.get('/ready')).status).toBe(200);
+  });
+
+  it('a shard Worker that is not running is a 503 naming the shard', async () => {
+    const response = await orphan.postJson('/v1/embeddings', { input: ['你好'] });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('30');
+    expect(response.body.error.code).toBe('shard_unavailable');
+    expect(response.body.error.message).toContain(`shard 2 of 2 (r2://MODELS/${PREFIX}model.int8.shard2of2.ort, binding SHARD_2)`);
+    expect(response.body.error.message).not.toMatch(/\n\s+at /);
+  });
+});
