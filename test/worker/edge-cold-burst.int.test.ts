@@ -4,7 +4,8 @@
  * be answered (none may hang on work that belongs to a request workerd already finished), and so
  * must the request after them. Variants: the burst after /health answered, the burst while /health
  * is in flight, a burst that needs two batches, text inputs with a dev registry, and the client of
- * the request that started the cold batch going away.
+ * the request that started the cold batch going away, and requests arriving while the first cold
+ * batch creates the session (they wait for a second batch, scheduled from the first request).
  *
  * The load started by /health outlives it only through the keep-alive in worker/edge-app.ts
  * (edgeLifecycle -> InFlight.keepAlive -> ctx.waitUntil): without it every one of these requests
@@ -149,6 +150,21 @@ describe('cold burst in workerd after /health', () => {
     gone.abort();
     console.info('first', await first);
     expectAnswered(await Promise.all(others.map(outcome)), 2);
+    const next = await worker.postJson('/v1/embeddings', { input: sequences, normalize: false });
+    expectReference(next);
+  }, 90_000);
+
+  it('answers requests that arrive while the first cold batch loads the session, then one more', async () => {
+    const worker = await coldWorker();
+    expect((await worker.get('/health')).status).toBe(200);
+    // The description is read; the first request's batch now creates the ORT session (hundreds of ms).
+    expect((await worker.get('/v1/models')).status).toBe(200);
+    const first = worker.postJson('/v1/embeddings', { input: sequences, normalize: false });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const later = [0, 1].map(() => worker.postJson('/v1/embeddings', { input: sequences, normalize: false }));
+    expectAnswered(await Promise.all([first, ...later].map(outcome)), 3);
+    // Usually two batches (the later two requests wait for the first): the scheduling after a batch runs in the first request's context.
+    console.info(String((await worker.get('/metrics')).body).split('\n').filter((l) => /batch_size_(count|sum)/.test(l)).join('\n'));
     const next = await worker.postJson('/v1/embeddings', { input: sequences, normalize: false });
     expectReference(next);
   }, 90_000);
