@@ -3,7 +3,7 @@
  * imports the integration's index, so no Node-only module may be reachable from it) and the Worker
  * calls a corom app on 127.0.0.1 through global fetch. Its vectors must be the engine's.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,12 @@ beforeAll(async () => {
   engine = await loadEngine({ model: await convertedFixture('fp32') });
   peer = await startTestPeer([], createApp({ models: [servedEngine(engine)] }));
   persist = await mkdtemp(join(tmpdir(), 'corom-langchain-workerd-'));
+  // A config of its own: without one wrangler reads the project's wrangler.toml, whose service
+  // bindings (the shard Workers) resolve nowhere here and stop workerd from starting.
+  const config = join(persist, 'wrangler.toml');
+  await writeFile(config, `name = "corom-langchain-test"\nmain = ${JSON.stringify(fileURLToPath(new URL('./worker-entry.ts', import.meta.url)))}\ncompatibility_date = "2026-04-01"\n`);
   worker = await unstable_startWorker({
+    config,
     name: 'corom-langchain-test',
     entrypoint: fileURLToPath(new URL('./worker-entry.ts', import.meta.url)),
     compatibilityDate: '2026-04-01',
