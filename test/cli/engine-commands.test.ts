@@ -56,7 +56,8 @@ describe('corom CLI on the fixture', () => {
   it('pipeline accepts a raw checkpoint folder, converting it once and caching the result', async () => {
     const src = await mkdtemp(join(tmpdir(), 'corom-raw-'));
     const { cp } = await import('node:fs/promises');
-    await cp(FIXTURE_DIR, src, { recursive: true });
+    // Only the checkpoint: a .corom cache left in the fixture by a manual run must not come along.
+    await cp(FIXTURE_DIR, src, { recursive: true, filter: (path) => !path.includes('.corom') });
     const input = JSON.stringify({ source_sentence: EXPECTED[0]!.source_sentence });
     const first = await runCli(['pipeline', '--model', src], input);
     expect(first.code, first.stderr).toBe(0);
