@@ -12,15 +12,18 @@
  * `wasm-shards:<N>`, `workers-ai`; a cache hit re-serves the stored one with `x-corom-cache: hit`) and is counted by
  * /metrics (`corom_answers_total{model,backend}`, `backend="cache"` for hits).
  *
- * workerd ties I/O to the request that started it and cancels it when that request ends; the
- * model load and the batches are shared by requests, so every request keeps the work in flight
- * alive with ctx.waitUntil (keepInFlightAlive) and waits for the models before the routes run.
+ * workerd ties timers and I/O to the request that started them and cancels them when that request
+ * ends or its client goes away. Two things are shared by requests: the model load, which every
+ * request ending keeps alive with ctx.waitUntil (InFlight, edgeLifecycle) while the routes wait for
+ * it (waitForModels); and the batches, which the batcher keeps alive itself with the waitUntil of
+ * a request that is still waiting for them (src/core/batcher.ts, SubmitOptions.keepAlive from
+ * src/http/service.ts submitOptions).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 
 import type { AppEnv } from '../src/http/app-env.js';
 import { createApp, type CoromApp } from '../src/http/app.js';
-import { isRankingModel, type ServedModel } from '../src/core/served-model.js';
+import type { ServedModel } from '../src/core/served-model.js';
 import type { EdgeConfig } from './config.js';
 import { embeddingsCache, type EmbedCache } from './embed-cache.js';
 import { edgeModel, edgeRanker } from './edge-model.js';
@@ -44,7 +47,7 @@ export interface EdgeParts {
 /** In-isolate batching: one thread, so batches only need to be big enough to amortize a run. */
 export const ISOLATE_BATCHING = { maxBatchTokens: 4096, maxBatchSize: 64, maxQueue: 64, batchWaitMs: 0, concurrency: 1 };
 
-/** Promises other requests may wait on; each request ending keeps the unsettled ones alive. */
+/** The model load other requests wait on; each request ending keeps it alive while it is unsettled. */
 class InFlight {
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -79,16 +82,16 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
         const served: ServedModel[] = [];
         if (model) {
           const card = await model.describe();
-          if (card.kind === 'rerank') served.push(tracked(edgeRanker(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
-          else served.push(tracked(edgeModel(card, { isolate: model, ...(origins ? { origins } : {}), log }), inFlight));
+          if (card.kind === 'rerank') served.push(edgeRanker(card, { isolate: model, ...(origins ? { origins } : {}), log }));
+          else served.push(edgeModel(card, { isolate: model, ...(origins ? { origins } : {}), log }));
         }
-        for (const spec of config.workersAi) served.push(tracked(workersAiModel(ai!, spec), inFlight));
+        for (const spec of config.workersAi) served.push(workersAiModel(ai!, spec));
         return served;
       })(),
     );
   };
 
-  /** Every request keeps the shared work alive (the app makes it wait for the models: waitForModels). */
+  /** Every request keeps the shared model load alive (the app makes it wait for the models: waitForModels). */
   const edgeLifecycle: MiddlewareHandler<AppEnv> = async (c, next) => {
     try {
       await next();
@@ -146,11 +149,4 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
       },
     }),
   });
-}
-
-/** A served model whose batches (origin fetches, R2 reads, AI calls) outlive the request that started them. */
-function tracked(served: ServedModel, inFlight: InFlight): ServedModel {
-  if (isRankingModel(served)) return { ...served, scorePairs: (pairs) => inFlight.track(served.scorePairs(pairs)) };
-  if (served.kind === 'text') return { ...served, embedTexts: (texts) => inFlight.track(served.embedTexts(texts)) };
-  return { ...served, embedTokens: (sequences) => inFlight.track(served.embedTokens(sequences)) };
 }

@@ -133,8 +133,12 @@ export class ShardHost {
     return { ...described, session, sessionMs: loaded - started };
   }
 
-  /** Answers POST /run. */
-  async run(request: Request): Promise<Response> {
+  /**
+   * Answers POST /run. `keepAlive` is the request's waitUntil: the run is chained after the runs
+   * before it, so it must finish even if its caller goes away (workerd would cancel it with the
+   * request, and every later run waiting behind it would never start).
+   */
+  async run(request: Request, keepAlive: (work: Promise<unknown>) => void = () => {}): Promise<Response> {
     let described: Loaded;
     try {
       described = await this.load();
@@ -179,6 +183,7 @@ export class ShardHost {
     // One run at a time: the measured peak is that of one run at the cap.
     const result = this.queue.then(() => runShard(described.session.session, shard, this.runtime().ort.Tensor as never, input));
     this.queue = result.catch(() => undefined);
+    keepAlive(this.queue);
     try {
       const output = await result;
       this.runs++;
@@ -236,7 +241,7 @@ export function createShardWorker(runtime: () => WorkerdOrt = () => ortWebForWor
       if (url.pathname === SHARD_RUN_PATH && request.method === 'POST') {
         // The load is shared by the requests that wait for it: keep it alive past this one.
         ctx.waitUntil(host.load().catch(() => undefined));
-        return host.run(request);
+        return host.run(request, (work) => ctx.waitUntil(work));
       }
       if (url.pathname === '/health' && request.method === 'GET') return Response.json(host.health());
       return shardErrorResponse(404, 'not_found', `a shard Worker answers POST ${SHARD_RUN_PATH} and GET /health`);

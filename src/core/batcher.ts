@@ -17,6 +17,15 @@
  * With `enabled: false` every group runs alone as one batch (for benchmarks), still FIFO and
  * still bounded.
  *
+ * Runtimes that tie timers and I/O to the request that created them (workerd cancels them when
+ * that request ends or its client goes away) pass `keepAlive` with a group (the request's
+ * waitUntil). Then every timer and batch the batcher starts in a request's context is kept alive
+ * by that request, and after a batch the next one is scheduled from the context of a request that
+ * is still waiting (each waiting group is woken with a promise created in its own context), never
+ * from the context that ran the last batch, whose request may be long gone. Without it a batch
+ * shared by several requests died with the client of the one request that happened to run it,
+ * and the others waited until their deadline.
+ *
  * Failures are the core's typed errors (./errors.ts); the HTTP layer maps them to statuses.
  */
 import { BatchFailedError, QueueFullError, QueueTimeoutError, RequestAbortedError } from './errors.js';
@@ -76,6 +85,10 @@ interface Group<I, O> {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Removes the abort listener. */
   unlisten: (() => void) | undefined;
+  /** Keeps work started in this group's request context alive past the request (SubmitOptions.keepAlive). */
+  keepAlive: ((work: Promise<unknown>) => void) | undefined;
+  /** With keepAlive: schedules the next batch from this group's request context. */
+  wake: (() => void) | undefined;
 }
 
 interface Entry<I, O> {
@@ -123,6 +136,8 @@ export class DynamicBatcher<I, O> {
   private running = 0;
   private arrivals = 0;
   private waitTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Groups admitted and not yet settled (to wake one that waits, see `handOff`). */
+  private readonly live = new Set<Group<I, O>>();
 
   constructor(config: BatcherConfig, hooks: BatcherHooks<I, O>) {
     for (const key of ['maxBatchTokens', 'maxBatchSize', 'maxQueue', 'concurrency'] as const) {
@@ -153,9 +168,13 @@ export class DynamicBatcher<I, O> {
    * Queues a request's sequences and resolves with one output per item, in order.
    * Rejects with QueueFullError at once when full, QueueTimeoutError after `timeoutMs`,
    * BatchFailedError when a batch holding one of its sequences failed, RequestAbortedError when
-   * `signal` aborts first (its sequences still waiting are dropped, not computed).
+   * `signal` aborts first (its sequences still waiting are dropped, not computed). `keepAlive`
+   * is the request's waitUntil in runtimes that cancel a finished request's timers and I/O.
    */
-  submit(items: readonly I[], options: { timeoutMs?: number; tag?: string; signal?: AbortSignal } = {}): Promise<O[]> {
+  submit(
+    items: readonly I[],
+    options: { timeoutMs?: number; tag?: string; signal?: AbortSignal; keepAlive?: (work: Promise<unknown>) => void } = {},
+  ): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (options.signal?.aborted) return Promise.reject(new RequestAbortedError());
     if (this.full) return Promise.reject(new QueueFullError(this.config.maxQueue, this.hooks.owner));
@@ -171,8 +190,12 @@ export class DynamicBatcher<I, O> {
         reject,
         timer: undefined,
         unlisten: undefined,
+        keepAlive: options.keepAlive,
+        wake: undefined,
       };
       this.admitted++;
+      this.live.add(group);
+      if (group.keepAlive) this.armWake(group);
       this.waitingSequences += items.length;
       if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
         const timeoutMs = options.timeoutMs;
@@ -194,37 +217,63 @@ export class DynamicBatcher<I, O> {
       } else {
         this.groups.push(group);
       }
-      this.schedule();
+      this.schedule(group);
+    });
+  }
+
+  /**
+   * `wake` resolves a promise created here, in the group's request context; workerd runs its
+   * continuation in that context (cross-request promise resolution), so the timer and the batch
+   * that follow belong to a request that is still waiting.
+   */
+  private armWake(group: Group<I, O>): void {
+    void new Promise<void>((resolve) => (group.wake = resolve)).then(() => {
+      if (group.settled) return;
+      this.armWake(group);
+      this.schedule(group, true);
     });
   }
 
   /**
    * Starts batches while there is work and a free slot. An idle batcher first waits
    * `batchWaitMs` for company; after a batch, whatever arrived meanwhile goes at once.
+   * Runs in the context of `owner`'s request, which keeps the timer and its batches alive.
    */
-  private schedule(afterBatch = false): void {
+  private schedule(owner: Group<I, O> | undefined, afterBatch = false): void {
     if (this.running >= this.config.concurrency || this.waitingSequences === 0 || this.waitTimer !== undefined) return;
     const fullBatchWaiting = !this.config.enabled || this.waitingSequences >= this.config.maxBatchSize;
-    if (this.config.batchWaitMs > 0 && this.running === 0 && !fullBatchWaiting && !afterBatch) {
-      this.waitTimer = setTimeout(() => {
-        this.waitTimer = undefined;
-        this.startBatches();
-      }, this.config.batchWaitMs);
-      return;
-    }
     // A macrotask, not a microtask: requests that arrive in the same I/O turn join the batch.
+    const delayMs = this.config.batchWaitMs > 0 && this.running === 0 && !fullBatchWaiting && !afterBatch ? this.config.batchWaitMs : 0;
+    let done: (() => void) | undefined;
+    if (owner?.keepAlive) owner.keepAlive(new Promise<void>((resolve) => (done = resolve)));
     this.waitTimer = setTimeout(() => {
       this.waitTimer = undefined;
-      this.startBatches();
-    }, 0);
+      const batches = this.startBatches();
+      if (done) void Promise.allSettled(batches).then(done);
+    }, delayMs);
   }
 
-  private startBatches(): void {
+  /**
+   * After a batch: the next one is scheduled from a waiting request's context when every waiting
+   * request has one (all of them are woken; the first to run takes it, the rest find it taken),
+   * else here.
+   */
+  private handOff(): void {
+    if (this.running >= this.config.concurrency || this.waitingSequences === 0 || this.waitTimer !== undefined) return;
+    for (const group of this.live) {
+      if (group.queued > 0 && !group.wake) return this.schedule(undefined, true);
+    }
+    for (const group of this.live) if (group.queued > 0) group.wake!();
+  }
+
+  private startBatches(): Promise<void>[] {
+    const started: Promise<void>[] = [];
     while (this.running < this.config.concurrency) {
       const batch = this.config.enabled ? this.takeBucketed() : this.takeGroup();
       if (batch.length === 0) break;
-      void this.runBatch(batch);
+      started.push(this.runBatch(batch));
     }
+    return started;
   }
 
   /** Disabled mode: the next live group, all its sequences. */
@@ -326,7 +375,7 @@ export class DynamicBatcher<I, O> {
     try {
       this.hooks.onBatch?.({ size: batch.length, tokens, paddedTokens: batch.length * rowLength, seconds, ok: !failure, error: failure, tags });
     } finally {
-      this.schedule(true);
+      this.handOff();
     }
   }
 
@@ -336,6 +385,7 @@ export class DynamicBatcher<I, O> {
     if (group.timer !== undefined) clearTimeout(group.timer);
     group.unlisten?.();
     this.admitted--;
+    this.live.delete(group);
     // Sequences still in the buckets are dropped lazily when they reach a bucket's head.
     this.waitingSequences -= group.queued;
     group.queued = 0;

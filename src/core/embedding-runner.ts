@@ -24,6 +24,21 @@ export interface SubmitOptions {
   requestId: string;
   /** The request's signal: when its client goes away, its queued work is dropped. */
   signal?: AbortSignal;
+  /**
+   * The request's waitUntil, in runtimes that cancel a request's timers and I/O when it ends
+   * (workerd): batches the request's context runs for others outlive it (see DynamicBatcher).
+   */
+  keepAlive?: (work: Promise<unknown>) => void;
+}
+
+/** What DynamicBatcher.submit takes from a request's SubmitOptions. */
+export function batcherOptions(options: SubmitOptions) {
+  return {
+    timeoutMs: options.timeoutMs,
+    tag: options.requestId,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}),
+  };
 }
 
 /** How a token-id field was written: `input: [1, 2]` (not nested) or `input: [[1], [2]]` (nested). */
@@ -129,7 +144,7 @@ export class EmbeddingRunner {
   }
 
   private submit<I>(batcher: DynamicBatcher<I, Embedded>, items: readonly I[], options: SubmitOptions): Promise<Embedded[]> {
-    return batcher.submit(items, { timeoutMs: options.timeoutMs, tag: options.requestId, ...(options.signal ? { signal: options.signal } : {}) });
+    return batcher.submit(items, batcherOptions(options));
   }
 }
 

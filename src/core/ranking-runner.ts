@@ -7,7 +7,7 @@
  */
 import type { TokenPair } from '../engine/types.js';
 import { DynamicBatcher, type BatchReport, type BatcherConfig } from './batcher.js';
-import type { SubmitOptions } from './embedding-runner.js';
+import { batcherOptions, type SubmitOptions } from './embedding-runner.js';
 import { QueueFullError } from './errors.js';
 import type { RankingModel } from './served-model.js';
 
@@ -66,7 +66,7 @@ export class RankingRunner {
     // Refused before tokenizing, which would be wasted work on a full queue.
     if (this.full) throw this.queueFull();
     const pairs = this.model.tokenizePairs(query, passages);
-    const outputs = await this.batcher.submit(pairs, { timeoutMs: options.timeoutMs, tag: options.requestId, ...(options.signal ? { signal: options.signal } : {}) });
+    const outputs = await this.batcher.submit(pairs, batcherOptions(options));
     const backends: string[] = [];
     for (const o of outputs) if (!backends.includes(o.backend)) backends.push(o.backend);
     return { logits: outputs.map((o) => o.logit), tokenCounts: outputs.map((o) => o.tokens), backends };

@@ -1,6 +1,7 @@
 /** What every router gets from createApp: the models, the resolved options, hooks, metrics and schemas. */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { SubmitOptions } from '../core/embedding-runner.js';
 import type { ModelRegistry } from '../core/model-registry.js';
 import type { AppEnv } from './app-env.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -27,6 +28,28 @@ export const BACKEND_HEADER = 'x-corom-backend';
 export function answeredBy(c: Context<AppEnv>, model: string, backends: readonly string[]): void {
   c.header(BACKEND_HEADER, backends.join(','));
   c.set('answered', { model, backends });
+}
+
+/**
+ * How a model route submits its work: the request's deadline, id and signal, and, where the
+ * runtime has an execution context (workerd), its waitUntil so that a batch this request's
+ * context runs for other requests too is not cancelled when this request ends or its client goes away.
+ */
+export function submitOptions(service: Service, c: Context<AppEnv>): SubmitOptions {
+  const options: SubmitOptions = { timeoutMs: service.options.limits.requestTimeoutMs, requestId: c.get('requestId'), signal: c.req.raw.signal };
+  const waitUntil = executionWaitUntil(c);
+  if (waitUntil) options.keepAlive = (work) => waitUntil(work.catch(() => undefined));
+  return options;
+}
+
+function executionWaitUntil(c: Context<AppEnv>): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    // Node (@hono/node-server) has no execution context: nothing is cancelled with the request.
+    return undefined;
+  }
 }
 
 /** A router whose request validation failures become OpenAI-shaped 400s. */

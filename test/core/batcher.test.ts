@@ -143,6 +143,38 @@ describe('DynamicBatcher', () => {
     expect(batchOfLong).toBeLessThanOrEqual(1);
   });
 
+  it('with keepAlive, keeps each timer and batch alive by a request that is still waiting for it', async () => {
+    // workerd cancels a request's timers and I/O when it ends: the batch after A's must not be
+    // scheduled from A's context (A is answered by then) but from B's, then C's.
+    const backend = recordingBackend({ delayMs: 2 });
+    const reports: BatchReport[] = [];
+    const batcher = new DynamicBatcher(config({ maxBatchSize: 2, batchWaitMs: 0 }), { run: backend.run, lengthOf: (s) => s.length, onBatch: (r) => reports.push(r) });
+    const kept: Array<{ by: string; batchesWhenSettled?: number }> = [];
+    const answered = new Set<string>();
+    const keepAlive = (by: string) => (work: Promise<unknown>) => {
+      // The request keeping work alive must still be waiting when it takes it on.
+      expect(answered.has(by), `${by} was already answered`).toBe(false);
+      const entry: { by: string; batchesWhenSettled?: number } = { by };
+      kept.push(entry);
+      void work.then(() => (entry.batchesWhenSettled = reports.length));
+    };
+    const submit = (tag: string, items: number[][]) =>
+      batcher.submit(items, { tag, keepAlive: keepAlive(tag) }).then((out) => {
+        answered.add(tag);
+        return out;
+      });
+    const results = await Promise.all([submit('a', [seq(1, 3), seq(2, 3)]), submit('b', [seq(3, 3), seq(4, 3)]), submit('c', [seq(5, 3)])]);
+    expect(results).toEqual([[13, 23], [33, 43], [53]]);
+    expect(reports.map((r) => r.tags)).toEqual([['a'], ['b'], ['c']]);
+    await new Promise((r) => setTimeout(r, 0));
+    // One keep-alive per timer, each settled only once the batch it started had finished.
+    expect(kept).toEqual([
+      { by: 'a', batchesWhenSettled: 1 },
+      { by: 'b', batchesWhenSettled: 2 },
+      { by: 'c', batchesWhenSettled: 3 },
+    ]);
+  });
+
   it('rejects nonsensical configuration', () => {
     expect(() => new DynamicBatcher(config({ maxBatchSize: 0 }), { run: async () => [], lengthOf: () => 1 })).toThrow(/maxBatchSize/);
     expect(() => new DynamicBatcher(config({ batchWaitMs: -1 }), { run: async () => [], lengthOf: () => 1 })).toThrow(/batchWaitMs/);

@@ -8,7 +8,7 @@
  *
  * Checks: vectors equal to the Node int8 engine run with the same batches (int8 activations are
  * quantized per run); a request larger than the cap split into several runs (the shards count
- * them); the low-memory loader really captured onnxruntime-web's Emscripten
+ * them); concurrent requests, one of them abandoned by its client mid-batch, all answered; the low-memory loader really captured onnxruntime-web's Emscripten
  * module inside workerd; a missing shard Worker -> 503 naming the shard, its R2 key and binding.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -151,6 +151,33 @@ describe('coROM-style layer shards across Workers in workerd', () => {
     expect(info).toMatchObject({ shards: 2, loaded: true, peakSource: 'measured', batchLimits: { maxBatchSize: 2 } });
     expect(info.shardList.map((s: { binding: string; bound: boolean }) => [s.binding, s.bound])).toEqual([['SHARD_1', true], ['SHARD_2', true]]);
     expect((await front.get('/ready')).status).toBe(200);
+  });
+
+  it('answers concurrent requests, one of them abandoned by its client, each with the Node int8 vectors', { timeout: 180_000 }, async () => {
+    // Batches are shared by requests and run in the context of one of them; the shard calls are
+    // I/O of that context. Several rounds: which request's context runs a batch varies.
+    for (let round = 0; round < 3; round++) {
+      const gone = new AbortController();
+      const abandoned = fetch(new URL('/v1/embeddings', front.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input: TEXTS.slice(0, 3), normalize: false }),
+        signal: gone.signal,
+      }).catch(() => undefined);
+      const requests = [TEXTS, TEXTS.slice(1), TEXTS.slice(0, 2), [TEXTS[4]!]].map((input) => front.postJson('/v1/embeddings', { input, normalize: false }));
+      setTimeout(() => gone.abort(), 20 * round);
+      const results = await Promise.allSettled(requests);
+      await abandoned;
+      const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : String(r.reason)));
+      const firstError = results.find((r) => r.status === 'fulfilled' && r.value.status !== 200) as PromiseFulfilledResult<{ body: any }> | undefined;
+      expect(statuses, `round ${round}: ${JSON.stringify(firstError?.value.body)}`).toEqual([200, 200, 200, 200]);
+      const inputs = [TEXTS, TEXTS.slice(1), TEXTS.slice(0, 2), [TEXTS[4]!]];
+      for (const [i, result] of results.entries()) {
+        const body = (result as PromiseFulfilledResult<{ body: unknown }>).value.body;
+        // Batches mix requests here, so int8's per-run activation scales differ from a lone run: >= 0.99, not 0.9999.
+        expect(compare(body, await nodeInt8(inputs[i]!)).minCosine).toBeGreaterThanOrEqual(0.99);
+      }
+    }
   });
 
   it('a shard Worker that is not running is a 503 naming the shard', async () => {

@@ -1,7 +1,7 @@
 /** POST /v1/embeddings: the OpenAI embeddings contract. */
 import { createRoute } from '@hono/zod-openapi';
 import { invalidParam } from '../api-error.js';
-import { answeredBy, errorResponses, newRouter, type Service } from '../service.js';
+import { answeredBy, errorResponses, newRouter, submitOptions, type Service } from '../service.js';
 import { shapeVector, toBase64Floats, toJsonFloats } from '../vectors.js';
 
 export function embeddingsRouter(service: Service) {
@@ -28,7 +28,7 @@ export function embeddingsRouter(service: Service) {
     if (body.dimensions != null && body.dimensions > hidden) {
       throw invalidParam('dimensions', `dimensions must be an integer between 1 and ${hidden} for model '${runner.id}', got ${body.dimensions}`);
     }
-    const submit = { timeoutMs: service.options.limits.requestTimeoutMs, requestId: c.get('requestId'), signal: c.req.raw.signal };
+    const submit = submitOptions(service, c);
     const input = body.input;
     const result =
       typeof input === 'string'

@@ -9,11 +9,9 @@
  * Without `model`, the first rerank model answers, else the first embedding model.
  */
 import { createRoute } from '@hono/zod-openapi';
-import type { Context } from 'hono';
 import type { ModelRunner } from '../../core/model-registry.js';
 import { sigmoid } from '../../engine/ranker.js';
-import type { AppEnv } from '../app-env.js';
-import { answeredBy, errorResponses, newRouter, type Service } from '../service.js';
+import { answeredBy, errorResponses, newRouter, submitOptions, type Service } from '../service.js';
 import { dot, shapeVector } from '../vectors.js';
 
 /** Cohere bills one search unit per query with up to 100 documents; reported, never billed. */
@@ -25,10 +23,6 @@ function rerankRunner(service: Service, id: string | undefined): ModelRunner {
   service.models.checkReady();
   const runners = service.models.list();
   return runners.find((r) => r.task === 'rerank') ?? runners[0]!;
-}
-
-function submitOptions(service: Service, c: Context<AppEnv>) {
-  return { timeoutMs: service.options.limits.requestTimeoutMs, requestId: c.get('requestId'), signal: c.req.raw.signal };
 }
 
 export function rerankRouter(service: Service) {

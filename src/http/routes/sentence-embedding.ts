@@ -1,7 +1,7 @@
 /** POST /v1/sentence-embedding: the ModelScope sentence-embedding pipeline over HTTP. */
 import { createRoute } from '@hono/zod-openapi';
 import { invalidParam } from '../api-error.js';
-import { answeredBy, errorResponses, newRouter, type Service } from '../service.js';
+import { answeredBy, errorResponses, newRouter, submitOptions, type Service } from '../service.js';
 import { dot, toJsonFloats } from '../vectors.js';
 
 export function sentenceEmbeddingRouter(service: Service) {
@@ -29,11 +29,7 @@ export function sentenceEmbeddingRouter(service: Service) {
     if (texts.length > maxInputs) {
       throw invalidParam('input', `input holds ${texts.length} sentences in all; at most ${maxInputs} are allowed per request`);
     }
-    const { vectors, backends } = await runner.embedTexts(texts, {
-      timeoutMs: service.options.limits.requestTimeoutMs,
-      requestId: c.get('requestId'),
-      signal: c.req.raw.signal,
-    });
+    const { vectors, backends } = await runner.embedTexts(texts, submitOptions(service, c));
     answeredBy(c, runner.id, backends);
     const scores = vectors.slice(1).map((v) => dot(vectors[0], v));
     return c.json({ text_embedding: vectors.map(toJsonFloats), scores }, 200);
