@@ -7,10 +7,10 @@
  * in; the 400 goes out then, and the rest of the body is never buffered. A body that passes is
  * decoded once and left in hono's body cache, where the validator (`c.req.json()`) reads it.
  *
- * Only Web stream APIs here: the Node server and the Worker run the same app. The reader's lock is
- * released, not the stream cancelled (on Node a cancel destroys the socket before the answer is
- * written): the Node server reads on and discards what is left after the answer
- * (src/node/http-server.ts), so the client reads its 400 and the connection stays usable.
+ * Only Web stream APIs here: the Node server and the Worker run the same app. A refused body's
+ * reader is released, not cancelled, so that the Node server can read on and discard what is left
+ * after the answer (src/node/http-server.ts): the client reads its 400 and the connection stays
+ * usable.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { ApiError } from '../api-error.js';
