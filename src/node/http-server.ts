@@ -96,9 +96,10 @@ function plainError(res: ServerResponse, error: ApiError): void {
 }
 
 /**
- * Reads what is left of a request body the app stopped reading, and drops it. Bounded like any
- * request: Content-Length is at most the body limit (checked before the app reads), and Node's
- * request timeout ends a client that stalls.
+ * Reads what is left of a request body the app stopped reading, and drops it. Bounded: the
+ * declared length is at most the body limit (checked from the header before the app reads), and
+ * @hono/node-server still closes the connection if the rest has not arrived 500 ms after the
+ * answer was sent.
  */
 function discardRest(request: Request, incoming: { complete: boolean }): void {
   if (incoming.complete || !request.bodyUsed || request.body === null || request.body.locked) return;
