@@ -12,6 +12,11 @@
  *   1.8 GB until the request timeout.
  * - `Expect: 100-continue` is answered only after `admitContinue` (the API key, the declared size)
  *   says yes, so a client without a valid key learns it is 401 before uploading its body.
+ * - A body the app stopped reading because it had its answer already (an over-long list refused a
+ *   few KB into a 4 MB body) is read on and discarded after that answer, so the client can finish
+ *   sending and read its 400 on a connection that stays usable. Left alone, the web stream the app
+ *   read it through stops pulling, the upload stalls, and @hono/node-server closes the socket
+ *   after 500 ms under a client still writing (EPIPE).
  * - A graceful close answers every admitted request: stop accepting, let in-flight requests finish
  *   within the drain bound, and answer those that cannot with 503 + Retry-After + Connection: close
  *   (their work is abandoned) before the sockets are closed. Nobody is left without a response.
@@ -90,6 +95,24 @@ function plainError(res: ServerResponse, error: ApiError): void {
   res.end(body);
 }
 
+/**
+ * Reads what is left of a request body the app stopped reading, and drops it. Bounded: the
+ * declared length is at most the body limit (checked from the header before the app reads), and
+ * @hono/node-server still closes the connection if the rest has not arrived 500 ms after the
+ * answer was sent.
+ */
+function discardRest(request: Request, incoming: { complete: boolean }): void {
+  if (incoming.complete || !request.bodyUsed || request.body === null || request.body.locked) return;
+  const reader = request.body.getReader();
+  void (async () => {
+    try {
+      for (;;) if ((await reader.read()).done) return;
+    } catch {
+      // The connection ended first: nothing left to discard.
+    }
+  })();
+}
+
 function overBudget(): ApiError {
   return new ApiError(503, 'The server is receiving too many request bodies at once; retry shortly', {
     code: 'server_busy',
@@ -115,12 +138,13 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
   const unanswered = new Set<(response: Response) => void>();
   let cutting = false;
   const server = createAdaptorServer({
-    fetch: (request: Request) => {
+    fetch: (request: Request, env: { incoming: { complete: boolean } }) => {
       if (cutting) return new Response(JSON.stringify(shuttingDown().toJSON()), { status: 503, headers: { 'Content-Type': 'application/json', ...shuttingDown().headers } });
       return new Promise<Response>((resolve, reject) => {
         const answer = (response: Response): void => {
           unanswered.delete(answer);
           resolve(response);
+          discardRest(request, env.incoming);
         };
         unanswered.add(answer);
         Promise.resolve()

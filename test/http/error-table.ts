@@ -26,7 +26,7 @@ export const BAD_INPUTS: BadCase[] = [
   { name: 'input empty string', body: { input: '' }, status: 400, message: /^input must not be an empty string/, param: 'input' },
   { name: 'input empty array', body: { input: [] }, status: 400, message: /^input must not be an empty array/, param: 'input' },
   { name: 'empty string in list', body: { input: ['a', ''] }, status: 400, message: /^input\[1\] must not be an empty string/, param: 'input[1]' },
-  { name: 'too many inputs', body: { input: many(2049) }, status: 400, message: /2049 items; at most 2048/, param: 'input' },
+  { name: 'too many inputs', body: { input: many(2049) }, status: 400, message: /has more than 2048 items; at most 2048/, param: 'input' },
   { name: 'too many token arrays', body: { input: Array.from({ length: 2049 }, () => [101]) }, status: 400, message: /at most 2048/ },
   { name: 'input is a boolean', body: { input: true }, status: 400, message: /input must be a string, an array of strings, an array of token ids/ },
   { name: 'input is null', body: { input: null }, status: 400, message: /input must be a string.*got null/ },

@@ -42,7 +42,8 @@ describe('item 1: validation cost', () => {
     parse.mockRestore();
     expect(answer.status).toBe(400);
     expect(answer.json.error.param).toBe(param);
-    expect(answer.json.error.message).toMatch(new RegExp(`^${param.replace('.', '\\.')} has 1390000 items; at most 2048 are allowed per request`));
+    // Refused at element 2049, a few KB in: the full count would cost reading the whole body.
+    expect(answer.json.error.message).toMatch(new RegExp(`^${param.replace('.', '\\.')} has more than 2048 items; at most 2048 are allowed per request`));
     expect(parsedBody, 'the 4 MB body reached JSON.parse').toBe(false);
   });
 
@@ -54,7 +55,7 @@ describe('item 1: validation cost', () => {
     const body = list ? `{"input":${list}}` : repeat('{}', 3000);
     const answer = await post('/v1/embeddings', body);
     expect(answer.status).toBe(400);
-    expect(answer.json.error.message).toMatch(list ? /^input has \d+ items; at most 2048/ : /The request body must be a JSON object/);
+    expect(answer.json.error.message).toMatch(list ? /^input has more than 2048 items; at most 2048/ : /The request body must be a JSON object/);
   });
 
   it('within the count, the body gets one linear check before zod: one issue naming the element, no per-element issues', () => {
@@ -144,7 +145,7 @@ describe('item 7: a flat token-id list is one input', () => {
     const parsedBody = parse.mock.calls.some(([text]) => typeof text === 'string' && text.length >= body.length);
     parse.mockRestore();
     expect(answer.status).toBe(400);
-    expect(answer.json.error.message).toMatch(/^input has 1390001 items; at most 2048/);
+    expect(answer.json.error.message).toMatch(/^input has more than 2048 items; at most 2048/);
     expect(parsedBody).toBe(false);
   });
 

@@ -216,6 +216,14 @@ describe('the service in workerd, in-isolate WASM backend', () => {
     const unknown = await worker.postJson('/v1/embeddings', { input: 'x', model: 'gpt-4' });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('model_not_found');
+    // An over-long list is refused from the start of its body (the scan stops reading there), and
+    // the isolate then serves the next request.
+    const overlong = await worker.postJson('/v1/embeddings', `{"input":[${'[],'.repeat(19_999)}[]]}`);
+    expect(overlong.status).toBe(400);
+    expect(overlong.body.error.param).toBe('input');
+    expect(overlong.body.error.message).toMatch(/^input has more than 64 items; at most 64 are allowed per request/);
+    const afterOverlong = await worker.postJson('/v1/embeddings', { input: 'hello' });
+    expect(afterOverlong.status).toBe(200);
     const tooLarge = await worker.postJson('/v1/embeddings', { input: 'x'.repeat(70_000) });
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.error.code).toBe('request_too_large');
