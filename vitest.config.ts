@@ -43,6 +43,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 10_000,
+    // One temporary directory per run, removed at its end (test/setup/temp-dir.ts).
+    globalSetup: ['test/setup/temp-dir.ts'],
     projects: [
       {
         extends: true,
