@@ -195,7 +195,7 @@ export class ShardChainModel implements InIsolateBackend {
         await response.arrayBuffer();
         return undefined;
       }
-      return `${name} is not ready (HTTP ${response.status}): ${await errorReason(response)}`;
+      return `${name} answered GET ${SHARD_READY_PATH} with HTTP ${response.status}: ${await errorReason(response)}`;
     } catch (error) {
       return `${name} did not answer GET ${SHARD_READY_PATH}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
     } finally {

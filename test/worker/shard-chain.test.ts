@@ -325,7 +325,7 @@ describe("the front Worker's /ready asks the shard Workers", () => {
     const edge = front(bucket, { SHARD_1: shardBinding(bucket, 1), SHARD_2: shardBinding(bucket, 2) }, {}, { now: () => clock });
     const ready = await edge.ready();
     expect(ready.status).toBe(503);
-    expect(ready.body.error.message).toContain(`${SHARD_2} is not ready (HTTP 503): shard 2 of 2 (r2://MODELS/${PREFIX}model.int8.shard2of2.ort) cannot be loaded`);
+    expect(ready.body.error.message).toContain(`${SHARD_2} answered GET /ready with HTTP 503: shard 2 of 2 (r2://MODELS/${PREFIX}model.int8.shard2of2.ort) cannot be loaded`);
     expect(ready.body.error.message).toContain(`r2://MODELS/${PREFIX}model.int8.shard2of2.ort: not found in the MODELS bucket`);
     // A bad answer is not kept: the upload is seen on the next poll, with no time passing.
     bucket.objects.set(`${PREFIX}model.int8.shard2of2.ort`, files.get(`${PREFIX}model.int8.shard2of2.ort`)!);
@@ -339,7 +339,7 @@ describe("the front Worker's /ready asks the shard Workers", () => {
     let edge = front(bucket, { SHARD_1: one, SHARD_2: platformError });
     let ready = await edge.ready();
     expect(ready.status).toBe(503);
-    expect(ready.body.error.message).toBe(`Not ready: ${SHARD_2} is not ready (HTTP 503): Worker "corom-edge-shard2" not found`);
+    expect(ready.body.error.message).toBe(`Not ready: ${SHARD_2} answered GET /ready with HTTP 503: Worker "corom-edge-shard2" not found`);
 
     edge = front(bucket, { SHARD_1: one, SHARD_2: brokenBinding(() => Promise.reject(new Error('Network connection lost.\n    at internal'))) });
     ready = await edge.ready();
@@ -359,7 +359,7 @@ describe("the front Worker's /ready asks the shard Workers", () => {
     const edge = front(bucket, { SHARD_1: shardBinding(bucket, 1), SHARD_2: shardBinding(bucket, 1) });
     const ready = await edge.ready();
     expect(ready.status).toBe(503);
-    expect(ready.body.error.message).toMatch(/shard 2 of 2 .*binding SHARD_2\) is not ready \(HTTP 409\): this Worker runs shard 1\/2 .* but was asked for shard 2\/2/);
+    expect(ready.body.error.message).toMatch(/shard 2 of 2 .*binding SHARD_2\) answered GET \/ready with HTTP 409: this Worker runs shard 1\/2 .* but was asked for shard 2\/2/);
   });
 
   it('is 200 despite a dead shard when an origin serves the model, and says so when none does', async () => {
@@ -384,7 +384,7 @@ describe("the front Worker's /ready asks the shard Workers", () => {
       serving = false;
       const notReady = await edge.ready();
       expect(notReady.status).toBe(503);
-      expect(notReady.body.error.message).toBe(`Not ready: ${SHARD_2} is not ready (HTTP 503): gone; and no origin serves it right now`);
+      expect(notReady.body.error.message).toBe(`Not ready: ${SHARD_2} answered GET /ready with HTTP 503: gone; and no origin serves it right now`);
     } finally {
       originFetch.mockRestore();
     }
