@@ -79,6 +79,14 @@ module.exports = {
       to: { path: '^src/(onnx|checkpoint|quantize)/|^src/store/(?!metadata\\.ts$)' },
     },
     {
+      name: 'worker-without-protobuf',
+      severity: 'error',
+      comment:
+        'The Workers load .onnx/.ort files with onnxruntime-web and never encode protobuf: onnx-proto (protobufjs, ~270 kB of a bundle) must not be reachable from worker/, not even through src/ (tensor names come from src/onnx/tensor-names.ts).',
+      from: { path: '^worker/' },
+      to: { path: '(^|/)node_modules/(onnx-proto|protobufjs)/', reachable: true },
+    },
+    {
       name: 'worker-without-node',
       severity: 'error',
       comment: 'The Worker runs in workerd: nothing from the Node server, the CLI or Node-only runtimes.',

@@ -6,7 +6,7 @@
  *     WASM session, or the shard Workers with MODEL_SHARDS (worker/edge-model.ts, shard-chain.ts); Workers AI models as TextModels (worker/workers-ai.ts);
  *   - the edge cache as app middleware on POST /v1/embeddings (worker/embed-cache.ts);
  *   - hooks for what only the edge knows: /health (WASM memory), /ready (an R2 model over the
- *     memory budget needs an origin), /info (`edge`: memory, model, origins, cache).
+ *     memory budget, or whose shard Workers do not answer, needs an origin), /info (`edge`: memory, model, origins, cache).
  *
  * Every answer, whoever computed it, carries `x-corom-backend` (`origin:<url>`, `wasm`,
  * `wasm-shards:<N>`, `workers-ai`; a cache hit re-serves the stored one with `x-corom-cache: hit`) and is counted by
@@ -130,12 +130,15 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
         ...(model ? { model: { id: model.id, loaded: model.loaded, ...(model.card ? { peakBytes: model.card.peak.bytes, budgetBytes: config.memoryBudgetBytes } : {}) } } : {}),
       },
     }),
-    // The R2 model needs a backend: the isolate (within budget) or an origin that serves it now.
+    // The R2 model needs a backend: the isolate (within budget; with MODEL_SHARDS, every shard
+    // Worker bound and answering its GET /ready) or an origin that serves it now. With API keys,
+    // /ready says only its status (src/http/routes/ops.ts), never this reason.
     readiness: async () => {
-      const refusal = model?.card?.refusal;
-      if (!model || !refusal) return undefined;
+      if (!model) return undefined;
+      const reason = model.card?.refusal ?? (await model.unavailable?.());
+      if (reason === undefined) return undefined;
       if (origins && origins.size > 0 && (await origins.serves({ id: model.id, dimensions: model.card!.kind === 'rerank' ? RERANK : model.card!.info.dimensions }))) return undefined;
-      return `${refusal}${origins && origins.size > 0 ? '; and no origin serves it right now' : ''}`;
+      return `${reason}${origins && origins.size > 0 ? '; and no origin serves it right now' : ''}`;
     },
     info: () => ({
       edge: {

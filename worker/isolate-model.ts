@@ -56,6 +56,11 @@ export interface InIsolateBackend {
   readonly loaded: boolean;
   /** Ready to compute; MemoryBudgetError when it does not fit, another CoromError when it cannot load. */
   load(): Promise<Embedder | PairScorer>;
+  /**
+   * Why it cannot answer right now beyond the memory budget, for /ready (undefined: it can). The
+   * shard chain asks its shard Workers; the whole model in this isolate has nothing more to check.
+   */
+  unavailable?(): Promise<string | undefined>;
   /** For /info. */
   status(): Record<string, unknown>;
 }

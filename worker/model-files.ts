@@ -183,9 +183,7 @@ function checkShardSet(meta: ConvertedMetadata, dtype: Dtype, where: string): vo
  */
 export async function streamModelObject(bucket: R2Bucket, key: string, expectedBytes: number): Promise<AsyncIterable<Uint8Array>> {
   const object = await getRequired(bucket, key);
-  if (object.size !== expectedBytes) {
-    throw new ModelFileError(r2Name(key), `has ${object.size} bytes but corom.json records ${expectedBytes}; upload the folder again`);
-  }
+  checkSize(key, object.size, expectedBytes);
   const reader = (object.body as unknown as ReadableStream<Uint8Array>).getReader();
   return {
     async *[Symbol.asyncIterator]() {
@@ -200,6 +198,22 @@ export async function streamModelObject(bucket: R2Bucket, key: string, expectedB
       }
     },
   };
+}
+
+/**
+ * The R2 object is there with the size corom.json records, read from its metadata only (one R2
+ * HEAD, no body): what a shard Worker's GET /ready checks before it has loaded its file.
+ */
+export async function checkModelObject(bucket: R2Bucket, key: string, expectedBytes: number): Promise<void> {
+  const object = await bucket.head(key);
+  if (object === null) throw notFound(key);
+  checkSize(key, object.size, expectedBytes);
+}
+
+function checkSize(key: string, size: number, expectedBytes: number): void {
+  if (size !== expectedBytes) {
+    throw new ModelFileError(r2Name(key), `has ${size} bytes but corom.json records ${expectedBytes}; upload the folder again`);
+  }
 }
 
 async function readText(bucket: R2Bucket, key: string): Promise<string> {
@@ -217,10 +231,12 @@ async function readBytes(bucket: R2Bucket, key: string): Promise<Uint8Array> {
 
 async function getRequired(bucket: R2Bucket, key: string): Promise<R2ObjectBody> {
   const object = await bucket.get(key);
-  if (object === null) {
-    throw new ModelFileError(r2Name(key), 'not found in the MODELS bucket (upload the converted folder with `corom upload-r2`; see docs/edge.md)');
-  }
+  if (object === null) throw notFound(key);
   return object;
+}
+
+function notFound(key: string): ModelFileError {
+  return new ModelFileError(r2Name(key), 'not found in the MODELS bucket (upload the converted folder with `corom upload-r2`; see docs/edge.md)');
 }
 
 function parseJson(text: string, key: string): unknown {

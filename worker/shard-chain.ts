@@ -14,7 +14,8 @@
  * Shard count, split points and the batch cap are corom.json's (`shards.<dtype>`): a request
  * larger than the cap becomes several runs (length buckets of at most the cap). A missing binding
  * or a shard that fails gives a ShardUnavailableError naming the shard, its R2 key and binding,
- * which the edge model answers as a 503.
+ * which the edge model answers as a 503. The front's /ready asks the same of every shard before
+ * any request does (ShardChainModel.unavailable: the binding, then the shard Worker's GET /ready).
  */
 import type { Fetcher, R2Bucket } from '@cloudflare/workers-types';
 
@@ -27,7 +28,23 @@ import { shardBindingName, type R2ModelConfig } from './config.js';
 import { type InIsolateBackend, describedModel, type ModelCard } from './isolate-model.js';
 import { MemoryBudgetError, shardBudgetRefusal, shardPeaks, shardSetLimits, type PeakMemory } from './memory-budget.js';
 import { r2Name, readModelDescription } from './model-files.js';
-import { SHARD_FILE_HEADER, SHARD_HEADER, SHARD_RUN_PATH, SHARD_WEIGHTS_HEADER, type ShardErrorBody } from './shard-protocol.js';
+import { SHARD_FILE_HEADER, SHARD_HEADER, SHARD_READY_PATH, SHARD_RUN_PATH, SHARD_WEIGHTS_HEADER, type ShardErrorBody } from './shard-protocol.js';
+
+/**
+ * How the front's /ready asks the shard Workers. A shard that has not answered GET /ready within
+ * `timeoutMs` is not ready (a load balancer's own probe deadline is a few seconds: the answer must
+ * come before it). A good answer from every shard is trusted for `ttlMs`: a load balancer polling
+ * /ready every second costs each shard Worker one GET /ready per ttl per front isolate, not one
+ * per poll. A bad answer is not kept, so a shard that comes back is seen on the next poll.
+ */
+export interface ShardReadinessOptions {
+  timeoutMs?: number;
+  ttlMs?: number;
+  now?: () => number;
+}
+
+export const SHARD_READY_TIMEOUT_MS = 3000;
+export const SHARD_READY_TTL_MS = 5000;
 
 export const shardsBackend = (count: number): string => `wasm-shards:${count}`;
 
@@ -47,12 +64,15 @@ export class ShardChainModel implements InIsolateBackend {
   private described: ModelCard | undefined;
   private set: ShardSet | undefined;
   private embedder: ShardChainEmbedder | undefined;
+  /** When every shard last answered GET /ready with 200 (ShardReadinessOptions.ttlMs). */
+  private readyAt: number | undefined;
 
   constructor(
     private readonly bucket: R2Bucket,
     readonly config: R2ModelConfig & { shards: NonNullable<R2ModelConfig['shards']> },
     private readonly budgetBytes: number,
     private readonly bindings: ShardBindings,
+    private readonly readiness: ShardReadinessOptions = {},
   ) {}
 
   get id(): string {
@@ -110,19 +130,77 @@ export class ShardChainModel implements InIsolateBackend {
     const card = await this.describe();
     if (card.refusal) throw new MemoryBudgetError(card.refusal);
     const set = this.set!;
-    const links = set.shards.map((shard) => {
+    const links = this.links(set);
+    const unbound = links.find((l) => typeof l === 'string');
+    if (unbound !== undefined) throw new ShardUnavailableError(unbound);
+    this.embedder = new ShardChainEmbedder(card, set, links as ShardLink[], this.config.prefix, shardSetLimits(set, card.meta.maxLength));
+    return this.embedder;
+  }
+
+  /** Each shard's binding, or why it has none (the message of the 503 a run would get). */
+  private links(set: ShardSet): (ShardLink | string)[] {
+    return set.shards.map((shard) => {
       const binding = shardBindingName(shard.index);
       const fetcher = this.bindings[binding];
-      if (!fetcher) {
-        throw new ShardUnavailableError(
-          `${describeShard(set, shard, this.config.prefix, binding)} is not reachable: this Worker has no service binding ${binding} ` +
-            `(wrangler.toml [[services]] binding = "${binding}", the shard Worker of wrangler.shard.toml)`,
-        );
-      }
-      return { shard, binding, fetcher };
+      if (fetcher) return { shard, binding, fetcher };
+      return (
+        `${describeShard(set, shard, this.config.prefix, binding)} is not reachable: this Worker has no service binding ${binding} ` +
+        `(wrangler.toml [[services]] binding = "${binding}", the shard Worker of wrangler.shard.toml)`
+      );
     });
-    this.embedder = new ShardChainEmbedder(card, set, links, this.config.prefix, shardSetLimits(set, card.meta.maxLength));
-    return this.embedder;
+  }
+
+  /**
+   * Why the shard Workers cannot answer right now, for the front's /ready (undefined: they can):
+   * a missing binding, or a shard Worker that does not answer GET /ready in time (not deployed,
+   * not running, its file missing from R2, a binding to the wrong shard), each named as a run's
+   * 503 would name it. Costs no call while a good answer is fresh (ShardReadinessOptions).
+   */
+  async unavailable(): Promise<string | undefined> {
+    const { timeoutMs = SHARD_READY_TIMEOUT_MS, ttlMs = SHARD_READY_TTL_MS, now = Date.now } = this.readiness;
+    const card = await this.describe();
+    const set = this.set!;
+    const links = this.links(set);
+    const unbound = links.filter((l) => typeof l === 'string');
+    if (unbound.length > 0) return unbound.join('; ');
+    if (this.readyAt !== undefined && now() - this.readyAt < ttlMs) return undefined;
+    const reasons = await Promise.all((links as ShardLink[]).map((link) => this.askReady(set, link, card.meta.weights?.sha256, timeoutMs)));
+    const failures = reasons.filter((r) => r !== undefined);
+    if (failures.length > 0) {
+      this.readyAt = undefined;
+      return failures.join('; ');
+    }
+    this.readyAt = now();
+    return undefined;
+  }
+
+  private async askReady(set: ShardSet, link: ShardLink, weightsSha: string | undefined, timeoutMs: number): Promise<string | undefined> {
+    const name = describeShard(set, link.shard, this.config.prefix, link.binding);
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Raced as well as aborted: the deadline holds whether or not the binding honours the signal.
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        resolve('timeout');
+      }, timeoutMs);
+    });
+    try {
+      const url = `https://shard${link.shard.index + 1}.internal${SHARD_READY_PATH}`;
+      // The signal's type differs between the DOM lib and workers-types; at run time it is one object.
+      const signal = controller.signal as never;
+      const response = await Promise.race([link.fetcher.fetch(url, { headers: shardHeaders(set, link.shard, weightsSha), signal }), deadline]);
+      if (response === 'timeout') return `${name} did not answer GET ${SHARD_READY_PATH} within ${timeoutMs} ms`;
+      if (response.status === 200) {
+        await response.arrayBuffer();
+        return undefined;
+      }
+      return `${name} answered GET ${SHARD_READY_PATH} with HTTP ${response.status}: ${await errorReason(response)}`;
+    } catch (error) {
+      return `${name} did not answer GET ${SHARD_READY_PATH}: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   status(): Record<string, unknown> {
@@ -159,6 +237,25 @@ export class ShardChainModel implements InIsolateBackend {
 
 function describeShard(set: ShardSet, shard: ShardMetadata, prefix: string, binding: string): string {
   return `shard ${shard.index + 1} of ${set.count} (${r2Name(`${prefix}${shard.ortFile ?? shard.file}`)}, binding ${binding})`;
+}
+
+/** What every request to a shard Worker says it expects (worker/shard-protocol.ts). */
+function shardHeaders(set: ShardSet, shard: ShardMetadata, weightsSha: string | undefined): Record<string, string> {
+  return {
+    [SHARD_HEADER]: `${shard.index + 1}/${set.count}`,
+    [SHARD_FILE_HEADER]: shard.ortFile!,
+    ...(weightsSha ? { [SHARD_WEIGHTS_HEADER]: weightsSha } : {}),
+  };
+}
+
+/** The shard Worker's error message, else the first characters of whatever answered (a platform error page, say). */
+async function errorReason(response: { text(): Promise<string> }): Promise<string> {
+  const text = await response.text();
+  try {
+    return (JSON.parse(text) as ShardErrorBody).error.message ?? text.slice(0, 300);
+  } catch {
+    return text.slice(0, 300);
+  }
 }
 
 interface ShardLink {
@@ -217,29 +314,14 @@ export class ShardChainEmbedder implements Embedder {
   }
 
   private async call(link: ShardLink, body: Uint8Array): Promise<Uint8Array> {
-    const headers: Record<string, string> = {
-      'content-type': WIRE_CONTENT_TYPE,
-      [SHARD_HEADER]: `${link.shard.index + 1}/${this.set.count}`,
-      [SHARD_FILE_HEADER]: link.shard.ortFile!,
-    };
-    const sha = this.card.meta.weights?.sha256;
-    if (sha) headers[SHARD_WEIGHTS_HEADER] = sha;
+    const headers = { 'content-type': WIRE_CONTENT_TYPE, ...shardHeaders(this.set, link.shard, this.card.meta.weights?.sha256) };
     let response;
     try {
       response = await link.fetcher.fetch(`https://shard${link.shard.index + 1}.internal${SHARD_RUN_PATH}`, { method: 'POST', headers, body });
     } catch (error) {
       throw new ShardUnavailableError(`${this.name(link)} did not answer: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`);
     }
-    if (response.status !== 200) {
-      const text = await response.text();
-      let reason = text.slice(0, 300);
-      try {
-        reason = (JSON.parse(text) as ShardErrorBody).error.message ?? reason;
-      } catch {
-        // Not the shard Worker's JSON error (a platform error page, say): its first characters.
-      }
-      throw new ShardUnavailableError(`${this.name(link)} failed (HTTP ${response.status}): ${reason}`);
-    }
+    if (response.status !== 200) throw new ShardUnavailableError(`${this.name(link)} failed (HTTP ${response.status}): ${await errorReason(response)}`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     try {
       peekWire(bytes);

@@ -7,6 +7,11 @@
  * last shard) with status 200, or `{"error": {"message", "code"}}` with a 4xx/5xx status.
  */
 export const SHARD_RUN_PATH = '/run';
+/**
+ * GET with the same headers (no body): 200 when a run would find the shard (worker/shard-worker.ts
+ * ShardHost.ready), else the error JSON. The front Worker's /ready asks every shard this.
+ */
+export const SHARD_READY_PATH = '/ready';
 /** `k/N`, 1-based: the shard the caller expects this Worker to run. */
 export const SHARD_HEADER = 'x-corom-shard';
 /** The ORT-format file of that shard (corom.json `ortFile`). */

@@ -7,6 +7,12 @@
  *
  *   POST /run   one shard message in (src/runtime/shard-wire.ts), the next one out; headers as in
  *               worker/shard-protocol.ts. A batch over the set's recorded cap is refused (413).
+ *   GET /ready  200 when it can run its shard: corom.json read and consistent with SHARD_INDEX,
+ *               and its file loaded, or (before its first run) present in R2 at the recorded size
+ *               (one R2 HEAD: /ready never loads it). 503 `shard_not_loadable` naming the shard
+ *               and the R2 key otherwise; 409 when the x-corom-shard headers the front Worker
+ *               sends name another shard (a binding to the wrong Worker). The front Worker's own
+ *               /ready asks every shard this (worker/shard-chain.ts ShardChainModel.unavailable).
  *   GET /health what it runs, whether it is loaded, its WebAssembly memory.
  *
  * The shard is read from R2 (the front Worker's bucket and key prefix + the shard's `ortFile`) on
@@ -30,8 +36,8 @@ import type { ConvertedMetadata, ShardMetadata, ShardSet } from '../src/store/me
 import { parseShardWorkerConfig, type ShardWorkerConfig, type ShardWorkerVars } from './config.js';
 import type { WaitUntil } from './env.js';
 import { mb, shardSetLimits } from './memory-budget.js';
-import { r2Name, readShardSet, streamModelObject } from './model-files.js';
-import { SHARD_FILE_HEADER, SHARD_HEADER, SHARD_RUN_PATH, SHARD_WEIGHTS_HEADER, shardErrorResponse } from './shard-protocol.js';
+import { checkModelObject, r2Name, readShardSet, streamModelObject } from './model-files.js';
+import { SHARD_FILE_HEADER, SHARD_HEADER, SHARD_READY_PATH, SHARD_RUN_PATH, SHARD_WEIGHTS_HEADER, shardErrorResponse } from './shard-protocol.js';
 
 export interface ShardWorkerEnv extends ShardWorkerVars {
   MODELS?: R2Bucket;
@@ -58,6 +64,7 @@ const log = (line: string): void => console.error(`corom shard worker: ${line}`)
 /** One shard in this isolate: described, loaded once, run one batch at a time. */
 export class ShardHost {
   private describing: Promise<Described> | undefined;
+  private described: Described | undefined;
   private loading: Promise<Loaded> | undefined;
   private loaded: Loaded | undefined;
   private lastError: string | undefined;
@@ -72,7 +79,7 @@ export class ShardHost {
 
   /** `shard k of N` for messages, once described. */
   private get name(): string {
-    const d = this.loaded;
+    const d = this.loaded ?? this.described;
     return d ? `shard ${this.config.index + 1} of ${d.set.count} (${r2Name(`${this.config.prefix}${d.shard.ortFile}`)})` : `shard ${this.config.index + 1}`;
   }
 
@@ -83,7 +90,7 @@ export class ShardHost {
       if (!shard) {
         throw new ModelFileError(r2Name(`${this.config.prefix}corom.json`), `the ${this.config.dtype} shard set has ${set.count} shards, this Worker is configured to run shard ${this.config.index + 1} (SHARD_INDEX)`);
       }
-      return { meta, set, shard, limits: shardSetLimits(set, meta.maxLength) };
+      return (this.described = { meta, set, shard, limits: shardSetLimits(set, meta.maxLength) });
     })().catch((error: unknown) => {
       this.describing = undefined;
       throw error;
@@ -148,22 +155,11 @@ export class ShardHost {
       return shardErrorResponse(503, 'shard_not_loadable', `${this.name} cannot be loaded: ${message}`);
     }
     const { set, shard, meta, limits } = described;
-    const expected = `${shard.index + 1}/${set.count}`;
-    const asked = request.headers.get(SHARD_HEADER);
-    if (asked === null || request.headers.get(SHARD_FILE_HEADER) === null) {
+    if (request.headers.get(SHARD_HEADER) === null || request.headers.get(SHARD_FILE_HEADER) === null) {
       return shardErrorResponse(400, 'bad_shard_request', `a run names the shard it expects in ${SHARD_HEADER} (k/N) and ${SHARD_FILE_HEADER}`);
     }
-    if (asked !== expected || request.headers.get(SHARD_FILE_HEADER) !== shard.ortFile) {
-      return shardErrorResponse(
-        409,
-        'shard_mismatch',
-        `this Worker runs shard ${expected} (${shard.ortFile}, SHARD_INDEX=${shard.index + 1}) but was asked for shard ${asked} (${request.headers.get(SHARD_FILE_HEADER)}): check the service binding and SHARD_INDEX`,
-      );
-    }
-    const weights = request.headers.get(SHARD_WEIGHTS_HEADER);
-    if (weights && meta.weights?.sha256 && weights !== meta.weights.sha256) {
-      return shardErrorResponse(409, 'shard_mismatch', `${this.name} was converted from other weights (sha256 ${meta.weights.sha256.slice(0, 12)}) than the caller's (${weights.slice(0, 12)}): upload the same folder for every Worker`);
-    }
+    const mismatch = this.mismatch(request, described);
+    if (mismatch) return mismatch;
 
     let input: ShardInput;
     try {
@@ -194,6 +190,45 @@ export class ShardHost {
       const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
       log(`${this.name} failed a run of ${rows} x ${width}: ${reason}`);
       return shardErrorResponse(500, 'shard_run_failed', `${this.name} failed a run of ${rows} x ${width} tokens: ${reason}`);
+    }
+  }
+
+  /** 409 when the caller's headers (when sent) name another shard, or another upload of the model. */
+  private mismatch(request: Request, { set, shard, meta }: Described): Response | undefined {
+    const expected = `${shard.index + 1}/${set.count}`;
+    const asked = request.headers.get(SHARD_HEADER);
+    const file = request.headers.get(SHARD_FILE_HEADER);
+    if ((asked !== null && asked !== expected) || (file !== null && file !== shard.ortFile)) {
+      return shardErrorResponse(
+        409,
+        'shard_mismatch',
+        `this Worker runs shard ${expected} (${shard.ortFile}, SHARD_INDEX=${shard.index + 1}) but was asked for shard ${asked} (${file}): check the service binding and SHARD_INDEX`,
+      );
+    }
+    const weights = request.headers.get(SHARD_WEIGHTS_HEADER);
+    if (weights && meta.weights?.sha256 && weights !== meta.weights.sha256) {
+      return shardErrorResponse(409, 'shard_mismatch', `${this.name} was converted from other weights (sha256 ${meta.weights.sha256.slice(0, 12)}) than the caller's (${weights.slice(0, 12)}): upload the same folder for every Worker`);
+    }
+    return undefined;
+  }
+
+  /**
+   * Answers GET /ready: whether a run would find its shard. Cheap on purpose (the front Worker
+   * asks on its own /ready): corom.json is read once and kept, the file is checked with one R2
+   * HEAD until it is loaded, and nothing is loaded here. A file that is there but that
+   * onnxruntime-web cannot load shows up on the first run (and in /health's lastError).
+   */
+  async ready(request: Request): Promise<Response> {
+    try {
+      const described = await this.describe();
+      const mismatch = this.mismatch(request, described);
+      if (mismatch) return mismatch;
+      const { set, shard } = described;
+      if (!this.loaded) await checkModelObject(this.bucket, `${this.config.prefix}${shard.ortFile!}`, shard.ortBytes!);
+      return Response.json({ status: 'ready', shard: shard.index + 1, of: set.count, loaded: this.loaded !== undefined });
+    } catch (error) {
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+      return shardErrorResponse(503, 'shard_not_loadable', `${this.name} cannot be loaded: ${message}`);
     }
   }
 
@@ -244,7 +279,8 @@ export function createShardWorker(runtime: () => WorkerdOrt = () => ortWebForWor
         return host.run(request, (work) => ctx.waitUntil(work));
       }
       if (url.pathname === '/health' && request.method === 'GET') return Response.json(host.health());
-      return shardErrorResponse(404, 'not_found', `a shard Worker answers POST ${SHARD_RUN_PATH} and GET /health`);
+      if (url.pathname === SHARD_READY_PATH && request.method === 'GET') return host.ready(request);
+      return shardErrorResponse(404, 'not_found', `a shard Worker answers POST ${SHARD_RUN_PATH}, GET ${SHARD_READY_PATH} and GET /health`);
     },
   };
 }

@@ -16,6 +16,7 @@ import type { Dtype, Pooling } from '../engine/types.js';
 import { quantizeColumnsInt8, quantizeRowsInt8 } from '../quantize/int8.js';
 import { quantizeMatMulNBits } from '../quantize/q4.js';
 import { GraphBuilder, TensorType } from './graph-builder.js';
+import { OUTPUT_EMBEDDING, OUTPUT_HIDDEN, OUTPUT_LOGITS, SHARD_INPUT_HIDDEN, SHARD_OUTPUT_HIDDEN } from './tensor-names.js';
 
 export interface BertGraphOptions {
   dtype: Dtype;
@@ -46,13 +47,7 @@ export interface BertGraphOptions {
   layerRange?: { start: number; end: number };
 }
 
-export const OUTPUT_EMBEDDING = 'sentence_embedding';
-export const OUTPUT_HIDDEN = 'last_hidden_state';
-export const OUTPUT_LOGITS = 'logits';
-/** The hidden state a layer shard receives from the previous one. */
-export const SHARD_INPUT_HIDDEN = 'hidden_state_in';
-/** The hidden state a layer shard hands to the next one. */
-export const SHARD_OUTPUT_HIDDEN = 'hidden_state_out';
+export { OUTPUT_EMBEDDING, OUTPUT_HIDDEN, OUTPUT_LOGITS, SHARD_INPUT_HIDDEN, SHARD_OUTPUT_HIDDEN };
 
 /** PyTorch Linear weight [out, in] -> MatMul B operand [in, out]. */
 function transposed(weights: Float32Array, out: number, inp: number): Float32Array {

@@ -20,7 +20,6 @@
  * .test.ts pins them and fails if one changes.
  */
 import { CoromError } from '../errors.js';
-import { GraphBuilder, TensorType } from '../onnx/graph-builder.js';
 import type { EmscriptenModule, OrtSession, OrtSessionOptions, WorkerdOrt } from './ort-web-workerd.js';
 
 const PAGE = 65536;
@@ -107,15 +106,21 @@ function refreshViews(module: EmscriptenModule, memory: WebAssembly.Memory): voi
 }
 
 /**
+ * A one-node ONNX model, float x[1] -> Identity -> y[1] (opset 17, 137 bytes), as
+ * src/onnx/graph-builder.ts encodes it. Kept as bytes so that a shard Worker, which only runs
+ * ORT-format files, bundles no protobuf encoder (onnx-proto + protobufjs, ~250 kB of the bundle);
+ * test/engine/ort-web-low-memory.test.ts decodes it and checks the graph.
+ */
+export const IDENTITY_MODEL_BASE64 =
+  'CAgSCmNvcm9tLWVkZ2UaBTAuMS4wOlkKIQoBeBIBeRoNSWRlbnRpdHlfbm9kZSIISWRlbnRpdHk6ABISY29yb21fYmVydF9lbmNvZGVyWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUIECgAQEUIRCg1jb20ubWljcm9zb2Z0EAE=';
+
+/**
  * Starts ORT's WebAssembly with a one-node graph (created and released), so that its module and
  * memory exist before the first real model is read into them.
  */
 export async function initializeOrt(runtime: WorkerdOrt): Promise<void> {
   if (runtime.emscriptenModule()) return;
-  const g = new GraphBuilder();
-  g.node('Identity', [g.input('x', TensorType.FLOAT, [1])], 'y');
-  g.output('y', TensorType.FLOAT, [1]);
-  const session = await runtime.createSession(g.serialize({}));
+  const session = await runtime.createSession(Uint8Array.from(atob(IDENTITY_MODEL_BASE64), (c) => c.charCodeAt(0)));
   await session.release();
   if (!runtime.emscriptenModule() || !runtime.wasmMemory()) {
     throw new CoromError('onnxruntime-web started without exposing its module or memory: the low-memory loader cannot be used with this version');

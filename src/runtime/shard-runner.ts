@@ -7,7 +7,7 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Embedder, ModelInfo } from '../engine/types.js';
-import { OUTPUT_EMBEDDING, SHARD_INPUT_HIDDEN, SHARD_OUTPUT_HIDDEN } from '../onnx/bert-graph.js';
+import { OUTPUT_EMBEDDING, SHARD_INPUT_HIDDEN, SHARD_OUTPUT_HIDDEN } from '../onnx/tensor-names.js';
 import type { ShardMetadata, ShardSet } from '../store/shard-metadata.js';
 import { DEFAULT_BUCKET_LIMITS, lengthBuckets, padBatch, type BucketLimits } from './length-buckets.js';
 

@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { loadEngine } from '../../src/engine/load.js';
 import { convertCheckpoint } from '../../src/store/convert.js';
 import { convertShards } from '../../src/store/shards.js';
-import { createLowMemorySession, initializeOrt, type LowMemorySession } from '../../src/runtime/ort-web-low-memory.js';
+import onnxProto from 'onnx-proto';
+import { createLowMemorySession, IDENTITY_MODEL_BASE64, initializeOrt, type LowMemorySession } from '../../src/runtime/ort-web-low-memory.js';
 import { SUPPORTED_ORT_WEB_VERSION } from '../../src/runtime/ort-web-workerd.js';
 import { ortWebWorkerdInNode } from '../../src/runtime/ort-web-workerd-node.js';
 import { ShardChainEmbedder } from '../../src/runtime/shard-runner.js';
@@ -57,6 +58,20 @@ describe('onnxruntime-web internals the low-memory loader relies on (pinned)', (
     expect(core).toMatch(/\} finally \{\n\s+wasm\._free\(modelDataOffset\);/);
     const sessionOptions = await readFile(join(ORT_WEB_DIR, 'lib/wasm/session-options.ts'), 'utf8');
     expect(sessionOptions).toContain("session.use_ort_model_bytes_directly = '1';");
+  });
+
+  it('starts ORT with a one-node Identity model kept as bytes (no protobuf encoder in the Worker)', () => {
+    const model = onnxProto.onnx.ModelProto.decode(Buffer.from(IDENTITY_MODEL_BASE64, 'base64'));
+    const graph = model.graph!;
+    expect(graph.node!.map((n) => [n.opType, n.input, n.output])).toEqual([['Identity', ['x'], ['y']]]);
+    for (const [io, name] of [[graph.input!, 'x'], [graph.output!, 'y']] as const) {
+      expect(io).toHaveLength(1);
+      expect(io[0]!.name).toBe(name);
+      expect(io[0]!.type!.tensorType!.elemType).toBe(onnxProto.onnx.TensorProto.DataType.FLOAT);
+      expect(io[0]!.type!.tensorType!.shape!.dim!.map((d) => Number(d.dimValue))).toEqual([1]);
+    }
+    expect(graph.initializer).toHaveLength(0);
+    expect(Number(model.opsetImport.find((o) => o.domain === '')?.version)).toBe(17);
   });
 
   it('exposes the module and memory once initialized', async () => {

@@ -9,7 +9,8 @@
  * Checks: vectors equal to the Node int8 engine run with the same batches (int8 activations are
  * quantized per run); a request larger than the cap split into several runs (the shards count
  * them); concurrent requests, one of them abandoned by its client mid-batch, all answered; the low-memory loader really captured onnxruntime-web's Emscripten
- * module inside workerd; a missing shard Worker -> 503 naming the shard, its R2 key and binding.
+ * module inside workerd; a missing shard Worker -> 503 naming the shard, its R2 key and binding,
+ * on a request and on /ready (which asks every shard Worker's GET /ready).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -187,5 +188,11 @@ describe('coROM-style layer shards across Workers in workerd', () => {
     expect(response.body.error.code).toBe('shard_unavailable');
     expect(response.body.error.message).toContain(`shard 2 of 2 (r2://MODELS/${PREFIX}model.int8.shard2of2.ort, binding SHARD_2)`);
     expect(response.body.error.message).not.toMatch(/\n\s+at /);
+
+    // /ready says so before any request has to find out.
+    const ready = await orphan.get('/ready');
+    expect(ready.status, JSON.stringify(ready.body)).toBe(503);
+    expect(ready.body.error.code).toBe('model_not_ready');
+    expect(ready.body.error.message).toContain(`shard 2 of 2 (r2://MODELS/${PREFIX}model.int8.shard2of2.ort, binding SHARD_2)`);
   });
 });

@@ -24,7 +24,8 @@ import { convertShards } from '../../src/store/shards.js';
 import { parseConfig, parseShardWorkerConfig } from '../../worker/config.js';
 import { createEdgeApp } from '../../worker/edge-app.js';
 import type { WorkerEnv } from '../../worker/env.js';
-import { ShardChainModel, type ShardBindings } from '../../worker/shard-chain.js';
+import { OriginPool } from '../../worker/origins.js';
+import { ShardChainModel, type ShardBindings, type ShardReadinessOptions } from '../../worker/shard-chain.js';
 import { createShardWorker, type ShardWorkerEnv } from '../../worker/shard-worker.js';
 import { cosine, FIXTURE_DIR, maxAbsDiff } from '../helpers/fixture.js';
 
@@ -41,6 +42,10 @@ const TEXTS = ['今天天气怎么样', '北京是中国的首都', '测'.repeat
 /** An R2 bucket over a Map, with the body stream a shard Worker reads its file from. */
 class MemoryBucket {
   readonly objects = new Map<string, Uint8Array>();
+  async head(key: string) {
+    const bytes = this.objects.get(key);
+    return bytes ? { size: bytes.byteLength } : null;
+  }
   async get(key: string) {
     const bytes = this.objects.get(key);
     if (!bytes) return null;
@@ -90,15 +95,20 @@ function shardBinding(bucket: MemoryBucket, index: number, vars: Partial<ShardWo
 }
 
 /** The stand-ins as the Worker's env has its service bindings (workers-types' Fetcher). */
-type StandIn = ReturnType<typeof shardBinding>;
-function front(bucket: MemoryBucket, standIns: Record<string, StandIn>, vars: Partial<WorkerEnv> = {}) {
+type StandIn = Pick<ReturnType<typeof shardBinding>, 'fetch'>;
+function front(bucket: MemoryBucket, standIns: Record<string, StandIn>, vars: Partial<WorkerEnv> = {}, readiness: ShardReadinessOptions = {}) {
   const bindings = standIns as unknown as ShardBindings;
   const env: WorkerEnv = { MODELS: bucket as unknown as R2Bucket, MODEL_ID: 'tiny-shards', MODEL_PREFIX: PREFIX, MODEL_SHARDS: 'int8', ...vars };
   const config = parseConfig(env);
-  const model = new ShardChainModel(bucket as unknown as R2Bucket, { ...config.model!, shards: 'int8' }, config.memoryBudgetBytes, bindings);
-  const app = createEdgeApp({ config, model, wasmMemoryBytes: () => undefined, log: () => {} });
+  const model = new ShardChainModel(bucket as unknown as R2Bucket, { ...config.model!, shards: 'int8' }, config.memoryBudgetBytes, bindings, readiness);
+  const origins = config.origins.urls.length > 0 ? new OriginPool(config.origins) : undefined;
+  const app = createEdgeApp({ config, model, ...(origins ? { origins } : {}), wasmMemoryBytes: () => undefined, log: () => {} });
   return {
     model,
+    ready: async () => {
+      const response = await app.fetch(new Request('http://edge.test/ready'), {}, ctx);
+      return { status: response.status, body: (await response.json()) as any };
+    },
     post: async (path: string, body: unknown) => {
       const response = await app.fetch(new Request(`http://edge.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }), {}, ctx);
       return { status: response.status, headers: response.headers, body: (await response.json()) as any };
@@ -257,5 +267,147 @@ describe('the front Worker relays runs through the shard Workers', () => {
     expect(() => parseShardWorkerConfig({ MODEL_SHARDS: 'int8', SHARD_INDEX: '1' }, false)).toThrow(/no MODELS binding/);
     expect(parseShardWorkerConfig({ MODEL_ID: 'm', MODEL_SHARDS: 'int8', SHARD_INDEX: '2' }, true)).toEqual({ prefix: 'models/m/', dtype: 'int8', index: 1 });
     expect(() => parseConfig({ MODELS: {} as R2Bucket, MODEL_SHARDS: 'int7' })).toThrow(/MODEL_SHARDS must be empty/);
+  });
+});
+
+/** A binding whose Worker answers every request with `answer` (a platform error, a crash, a hang). */
+function brokenBinding(answer: () => Promise<Response>) {
+  let calls = 0;
+  return {
+    get calls() {
+      return calls;
+    },
+    fetch: () => {
+      calls++;
+      return answer();
+    },
+  };
+}
+
+describe("the front Worker's /ready asks the shard Workers", () => {
+  const SHARD_2 = `shard 2 of 2 (r2://MODELS/${PREFIX}model.int8.shard2of2.ort, binding SHARD_2)`;
+
+  it('is 200 when every shard Worker answers, and trusts that answer for the ttl', async () => {
+    const bucket = filledBucket();
+    const [one, two] = [shardBinding(bucket, 1), shardBinding(bucket, 2)];
+    let clock = 1_000_000;
+    const edge = front(bucket, { SHARD_1: one, SHARD_2: two }, {}, { ttlMs: 5000, now: () => clock });
+    const ready = await edge.ready();
+    expect(ready.status, JSON.stringify(ready.body)).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', models: ['tiny-shards'] });
+    expect([one.calls, two.calls]).toEqual([1, 1]);
+    // Nothing was loaded to answer it: /ready checks, runs load.
+    expect((await two.health()).loaded).toBe(false);
+
+    clock += 4999;
+    expect((await edge.ready()).status).toBe(200);
+    expect([one.calls, two.calls]).toEqual([1, 1]);
+    clock += 1;
+    expect((await edge.ready()).status).toBe(200);
+    expect([one.calls, two.calls]).toEqual([2, 2]);
+  });
+
+  it('a missing binding is a 503 naming the shard and SHARD_2, without calling any shard', async () => {
+    const bucket = filledBucket();
+    const one = shardBinding(bucket, 1);
+    const edge = front(bucket, { SHARD_1: one });
+    const ready = await edge.ready();
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.code).toBe('model_not_ready');
+    expect(ready.body.error.message).toContain(`${SHARD_2} is not reachable: this Worker has no service binding SHARD_2`);
+    expect(ready.body.error.message).not.toContain('shard 1 of 2');
+    expect(one.calls).toBe(0);
+  });
+
+  it('a shard Worker whose file is missing from R2 is a 503 naming the shard and the key; seen again once it is uploaded', async () => {
+    const bucket = filledBucket(['model.int8.shard2of2.ort']);
+    let clock = 0;
+    const edge = front(bucket, { SHARD_1: shardBinding(bucket, 1), SHARD_2: shardBinding(bucket, 2) }, {}, { now: () => clock });
+    const ready = await edge.ready();
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.message).toContain(`${SHARD_2} answered GET /ready with HTTP 503: shard 2 of 2 (r2://MODELS/${PREFIX}model.int8.shard2of2.ort) cannot be loaded`);
+    expect(ready.body.error.message).toContain(`r2://MODELS/${PREFIX}model.int8.shard2of2.ort: not found in the MODELS bucket`);
+    // A bad answer is not kept: the upload is seen on the next poll, with no time passing.
+    bucket.objects.set(`${PREFIX}model.int8.shard2of2.ort`, files.get(`${PREFIX}model.int8.shard2of2.ort`)!);
+    expect((await edge.ready()).status).toBe(200);
+  });
+
+  it('a shard Worker that fails, crashes or does not answer in time is a 503 naming it', async () => {
+    const bucket = filledBucket();
+    const one = shardBinding(bucket, 1);
+    const platformError = brokenBinding(async () => new Response('Worker "corom-edge-shard2" not found', { status: 503 }));
+    let edge = front(bucket, { SHARD_1: one, SHARD_2: platformError });
+    let ready = await edge.ready();
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.message).toBe(`Not ready: ${SHARD_2} answered GET /ready with HTTP 503: Worker "corom-edge-shard2" not found`);
+
+    edge = front(bucket, { SHARD_1: one, SHARD_2: brokenBinding(() => Promise.reject(new Error('Network connection lost.\n    at internal'))) });
+    ready = await edge.ready();
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.message).toBe(`Not ready: ${SHARD_2} did not answer GET /ready: Network connection lost.`);
+
+    const hung = brokenBinding(() => new Promise<Response>(() => {}));
+    edge = front(bucket, { SHARD_1: one, SHARD_2: hung }, {}, { timeoutMs: 30 });
+    ready = await edge.ready();
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.message).toBe(`Not ready: ${SHARD_2} did not answer GET /ready within 30 ms`);
+    expect(hung.calls).toBe(1);
+  });
+
+  it('a binding to the wrong shard Worker is a 503, not a 200', async () => {
+    const bucket = filledBucket();
+    const edge = front(bucket, { SHARD_1: shardBinding(bucket, 1), SHARD_2: shardBinding(bucket, 1) });
+    const ready = await edge.ready();
+    expect(ready.status).toBe(503);
+    expect(ready.body.error.message).toMatch(/shard 2 of 2 .*binding SHARD_2\) answered GET \/ready with HTTP 409: this Worker runs shard 1\/2 .* but was asked for shard 2\/2/);
+  });
+
+  it('is 200 despite a dead shard when an origin serves the model, and says so when none does', async () => {
+    const bucket = filledBucket();
+    // A stand-in origin on the global fetch: what `corom serve` answers to /ready and /v1/models.
+    let serving = true;
+    const originFetch = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.origin !== 'http://origin.test') throw new Error(`unexpected fetch ${url}`);
+      if (!serving) return Response.json({ error: { message: 'Not ready', code: 'model_not_ready' } }, { status: 503 });
+      if (url.pathname === '/ready') return Response.json({ status: 'ready' });
+      if (url.pathname === '/v1/models') return Response.json({ object: 'list', data: [{ id: 'tiny-shards', object: 'model', dimensions: meta.hidden }] });
+      return new Response('not found', { status: 404 });
+    });
+    try {
+      const dead = brokenBinding(async () => new Response('gone', { status: 503 }));
+      const edge = front(bucket, { SHARD_1: shardBinding(bucket, 1), SHARD_2: dead }, { ORIGINS: 'http://origin.test', ORIGIN_HEALTH_MS: '0' });
+      const ready = await edge.ready();
+      expect(ready.status, JSON.stringify(ready.body)).toBe(200);
+      expect(originFetch).toHaveBeenCalled();
+
+      serving = false;
+      const notReady = await edge.ready();
+      expect(notReady.status).toBe(503);
+      expect(notReady.body.error.message).toBe(`Not ready: ${SHARD_2} answered GET /ready with HTTP 503: gone; and no origin serves it right now`);
+    } finally {
+      originFetch.mockRestore();
+    }
+  });
+
+  it('with API keys configured says only its status', async () => {
+    const bucket = filledBucket();
+    const edge = front(bucket, { SHARD_1: shardBinding(bucket, 1) }, { API_KEYS: 'k1' });
+    const ready = await edge.ready();
+    expect(ready.status).toBe(503);
+    expect(ready.body.error).toMatchObject({ message: 'Not ready', code: 'model_not_ready' });
+    expect(JSON.stringify(ready.body)).not.toMatch(/shard|SHARD|r2:/);
+  });
+
+  it('a shard Worker answers GET /ready itself: 200 with what it runs, 409 for the wrong shard, no load', async () => {
+    const bucket = filledBucket();
+    const two = shardBinding(bucket, 2);
+    const ok = await two.fetch('https://shard/ready', { headers: { 'x-corom-shard': '2/2', 'x-corom-shard-file': 'model.int8.shard2of2.ort' } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ status: 'ready', shard: 2, of: 2, loaded: false });
+    const wrong = await two.fetch('https://shard/ready', { headers: { 'x-corom-shard': '1/2', 'x-corom-shard-file': 'model.int8.shard1of2.ort' } });
+    expect(wrong.status).toBe(409);
+    expect(((await wrong.json()) as any).error.code).toBe('shard_mismatch');
+    expect((await two.health()).loaded).toBe(false);
   });
 });
