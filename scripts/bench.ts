@@ -47,7 +47,7 @@ import { matmulPeak } from './bench/matmul-peak.js';
 import { fmt, percentile, summarize, timeIt, type Summary } from './bench/stats.js';
 import { loadTransformersJs, transformersJsFolder } from './bench/transformers-js.js';
 import { COROM_BASE_SHAPE, writeRandomBert } from './lib/random-bert.js';
-import { findServedRanker, loadTransformersJsRanker, pairsPerSecond, rerankLoadTest, rerankRequests, transformersJsRankerFolder, type RerankLoadResult } from './bench/ranker.js';
+import { findServedRanker, loadTransformersJsRanker, pairsPerSecondSideBySide, rerankLoadTest, rerankRequests, transformersJsRankerFolder, type RerankLoadResult } from './bench/ranker.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -311,8 +311,12 @@ if (sections.has('ranker')) {
       const lengths = requests.flatMap((r) => ranker.tokenizePairs(r.query, r.passages).map((p) => p.ids.length));
       section.meanTokens = lengths.reduce((a, b) => a + b, 0) / lengths.length;
     }
-    const oursRate = await pairsPerSecond((r) => ranker.rank(r.query, r.passages), requests, runs);
-    const theirsRate = await pairsPerSecond((r) => tjs.logits(r.query, r.passages), requests, runs);
+    const [oursRate, theirsRate] = await pairsPerSecondSideBySide(
+      (r) => ranker.rank(r.query, r.passages),
+      (r) => tjs.logits(r.query, r.passages),
+      requests,
+      runs,
+    );
     await tjs.dispose();
     await ranker.close();
     section[dtype] = { ours: oursRate, transformersJs: theirsRate, ratio: oursRate.median / theirsRate.median, maxAbsLogitDiff };

@@ -53,13 +53,35 @@ export function rerankRequests(file: string, pairs: number, perQuery: number): R
   return requests;
 }
 
-/** Pairs/s over all requests, one request per call, `runs` timed runs after one warm-up request. */
-export async function pairsPerSecond(rank: (r: RerankRequest) => Promise<unknown>, requests: RerankRequest[], runs: number): Promise<Summary> {
-  await rank(requests[0]!);
+/**
+ * Pairs/s of two rankers over all requests, one request per call, `runs` timed runs each after one
+ * warm-up request each. The runs alternate (A B, B A, A B, ...) so that load that comes and goes on
+ * a shared machine falls on both sides alike: measured one side after the other, the ratio swung
+ * from 0.63x to 1.15x between runs on a 2-core machine shared with other work.
+ */
+export async function pairsPerSecondSideBySide(
+  a: (r: RerankRequest) => Promise<unknown>,
+  b: (r: RerankRequest) => Promise<unknown>,
+  requests: RerankRequest[],
+  runs: number,
+): Promise<[Summary, Summary]> {
+  await a(requests[0]!);
+  await b(requests[0]!);
   const pairs = requests.reduce((s, r) => s + r.passages.length, 0);
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) ms.push(await timeIt(async () => { for (const r of requests) await rank(r); }));
-  return summarize(ms.map((m) => (pairs * 1000) / m));
+  const time = (rank: typeof a) => timeIt(async () => { for (const r of requests) await rank(r); });
+  const msA: number[] = [];
+  const msB: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      msA.push(await time(a));
+      msB.push(await time(b));
+    } else {
+      msB.push(await time(b));
+      msA.push(await time(a));
+    }
+  }
+  const rate = (ms: number[]) => summarize(ms.map((m) => (pairs * 1000) / m));
+  return [rate(msA), rate(msB)];
 }
 
 /** A folder in transformers.js' layout whose ONNX files are symlinks to our converted ranker's. */

@@ -111,6 +111,8 @@ function rankerSection(k: R): string[] {
     '',
     "transformers.js side: `AutoTokenizer` with `text_pair` + `AutoModelForSequenceClassification` on our converted `model.fp32.onnx` / `model.int8.onnx` (symlinked), sigmoid taken by the caller. Its `text-classification` pipeline cannot be used: it takes no text pair and applies softmax, which is 1 for a one-logit ranker. transformers.js truncates a long pair by cutting its tail at 128 tokens where ours truncates longest_first (the ModelScope pipeline's rule): the same token count per pair, so the same compute; the logits are compared only on pairs short enough that neither side truncates. Ours groups a request's pairs by length before padding; transformers.js pads the whole request to its longest pair.",
     '',
+    'The two sides are timed in alternation (engine then transformers.js, then the other way round, ...), so load that comes and goes falls on both alike. At 128 tokens a pair, both spend almost all their time in the same ONNX graph on the same runtime: a ratio near 1x is what to expect; the engine\'s lead on embeddings (section 1) comes from short texts, where tokenization, padding and per-call overhead weigh more.',
+    '',
   );
   const h = k.http;
   if (h?.unavailable) lines.push(`Rerank through the server: not measured (${h.unavailable}).`, '');
