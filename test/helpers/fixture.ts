@@ -15,6 +15,9 @@ export interface ExpectedCase {
 
 export const EXPECTED: ExpectedCase[] = JSON.parse(readFileSync(`${FIXTURE_DIR}/expected.json`, 'utf8'));
 
+/** Every distinct sentence of the expected cases (sources and comparisons), in first-seen order. */
+export const FIXTURE_SENTENCES = [...new Set(EXPECTED.flatMap((c) => [...c.source_sentence, ...c.sentences_to_compare]))];
+
 /** Tolerances from the fixture README. */
 export const EMBEDDING_ABS_TOL = 1e-4;
 export const SCORE_REL_TOL = 1e-3;
