@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
+import { postJsonUnderLoad, type LoadResult } from './http-load.js';
 import { summarize, timeIt, type Summary } from './stats.js';
 import { localTransformersJs, transformersJsLoadOptions, writeTransformersJsFolder } from './transformers-js.js';
 
@@ -100,14 +100,8 @@ export async function loadTransformersJsRanker(root: string, dtype: 'fp32' | 'in
   };
 }
 
-export interface RerankLoadResult {
-  requestsPerSec: number;
+export interface RerankLoadResult extends LoadResult {
   pairsPerSec: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  total: number;
 }
 
 /**
@@ -132,30 +126,15 @@ export async function findServedRanker(url: string): Promise<{ id: string } | { 
 
 /** POST /v1/rerank (query + its passages) under autocannon load. */
 export async function rerankLoadTest(url: string, model: string, requests: RerankRequest[], connections: number, seconds: number): Promise<RerankLoadResult> {
-  let next = 0;
   const perRequest = requests[0]!.passages.length;
-  const result = await autocannon({
-    url: `${url}/v1/rerank`,
+  const { requestsPerSec, ...rest } = await postJsonUnderLoad(
+    `${url}/v1/rerank`,
+    (i) => {
+      const r = requests[i % requests.length]!;
+      return { model, query: r.query, documents: r.passages };
+    },
     connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => {
-          const r = requests[next++ % requests.length]!;
-          return { ...req, body: JSON.stringify({ model, query: r.query, documents: r.passages }) };
-        },
-      },
-    ],
-  });
-  return {
-    requestsPerSec: result.requests.average,
-    pairsPerSec: result.requests.average * perRequest,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    total: result.requests.total,
-  };
+    seconds,
+  );
+  return { requestsPerSec, pairsPerSec: requestsPerSec * perRequest, ...rest };
 }
