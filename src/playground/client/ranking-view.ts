@@ -7,7 +7,8 @@ import { RANKING_CARD_EXAMPLE } from '../examples.js';
 import { PLAYGROUND_IDS as ID } from '../ids.js';
 import { byId, make } from './dom.js';
 import { isRunShortcut } from './keyboard.js';
-import { answeringBackend, modelOptionLabel, modelsOfKind } from './models.js';
+import { fillModelSelect } from './model-select.js';
+import { answeringBackend, modelsOfKind } from './models.js';
 import { buildRankingRequest, checkRankingInput, parseRankingOutput, rankingSummary, rankPassages, splitPassages, type RankedPassage } from './ranking.js';
 import { formatNumber } from './scores.js';
 import type { PlaygroundShell, PlaygroundView } from './view.js';
@@ -50,21 +51,7 @@ export const rankingView: PlaygroundView = {
     const list = byId<HTMLOListElement>(ID.rankList);
 
     function fillModels(): void {
-      const rankers = modelsOfKind(shell.models(), 'rerank');
-      const previous = modelSelect.value;
-      modelSelect.replaceChildren(
-        ...rankers.map((model) => {
-          const option = make('option', undefined, modelOptionLabel(model));
-          option.value = model.id;
-          return option;
-        }),
-      );
-      if (rankers.length === 0) {
-        const option = make('option', undefined, '（服务没有排序模型）');
-        option.value = '';
-        modelSelect.append(option);
-      } else if (rankers.some((m) => m.id === previous)) modelSelect.value = previous;
-      modelSelect.disabled = rankers.length === 0;
+      fillModelSelect(modelSelect, shell.models(), 'rerank', '（服务没有排序模型）');
     }
 
     function loadExample(): void {
