@@ -10,29 +10,14 @@ import { isRunShortcut } from './keyboard.js';
 import { fillModelSelect } from './model-select.js';
 import { answeringBackend, modelsOfKind } from './models.js';
 import { buildRankingRequest, checkRankingInput, parseRankingOutput, rankingSummary, rankPassages, splitPassages, type RankedPassage } from './ranking.js';
-import { formatNumber } from './scores.js';
+import { hitItem, labelledNumber, renderFactList } from './render.js';
 import type { PlaygroundShell, PlaygroundView } from './view.js';
 
 function renderRanked(target: HTMLOListElement, ranked: readonly RankedPassage[], passages: readonly string[]): void {
   target.replaceChildren(
-    ...ranked.map((hit, rank) => {
-      const item = make('li', 'pg-hit');
-      item.dataset.index = String(hit.index);
-      item.dataset.score = String(hit.score);
-      const head = make('div', 'pg-hit-head');
-      head.append(make('span', 'pg-rank', `#${rank + 1}`), make('span', 'pg-hit-text', passages[hit.index]));
-      const bar = make('div', 'pg-bar');
-      bar.setAttribute('aria-hidden', 'true');
-      const fill = make('span', 'pg-bar-fill');
-      fill.style.width = `${hit.barPercent}%`;
-      bar.append(fill);
-      const numbers = make('div', 'pg-hit-numbers');
-      const score = make('span', 'pg-score', '相关性 ');
-      score.append(make('strong', undefined, formatNumber(hit.score, 4)));
-      numbers.append(score, make('span', 'pg-origin', `（输入第 ${hit.index + 1} 段）`));
-      item.append(head, bar, numbers);
-      return item;
-    }),
+    ...ranked.map((hit, rank) =>
+      hitItem(rank, hit, passages[hit.index], [labelledNumber('pg-score', '相关性 ', hit.score), make('span', 'pg-origin', `（输入第 ${hit.index + 1} 段）`)]),
+    ),
   );
 }
 
@@ -99,14 +84,7 @@ export const rankingView: PlaygroundView = {
         ['延迟', `${Math.round(latencyMs)} ms（往返）`],
         ['请求 ID', result.headers.get('x-request-id') ?? '—'],
       ];
-      meta.replaceChildren(
-        ...facts.map(([term, value]) => {
-          const item = make('div', 'pg-meta-item');
-          item.append(make('dt', undefined, term), make('dd', undefined, value));
-          item.dataset.field = term;
-          return item;
-        }),
-      );
+      renderFactList(meta, facts);
       renderRanked(list, ranked, passages);
       summary.textContent = rankingSummary(ranked);
       shell.say(`完成：${ranked.length} 个段落已排序，用时 ${Math.round(latencyMs)} ms`);
