@@ -12,6 +12,7 @@ import { answeringBackend, modelsOfKind } from './models.js';
 import { buildRankingRequest, checkRankingInput, parseRankingOutput, rankingSummary, rankPassages, splitPassages, type RankedPassage } from './ranking.js';
 import { hitItem, labelledNumber, renderFactList } from './render.js';
 import type { PlaygroundShell, PlaygroundView } from './view.js';
+import { sendViewRequest, showRequestFailure } from './view-request.js';
 
 function renderRanked(target: HTMLOListElement, ranked: readonly RankedPassage[], passages: readonly string[]): void {
   target.replaceChildren(
@@ -55,26 +56,11 @@ export const rankingView: PlaygroundView = {
         return;
       }
       const request = buildRankingRequest(modelSelect.value, query.value, passages);
-      runButton.disabled = true;
-      results.setAttribute('aria-busy', 'true');
-      shell.say('排序中…');
-      const started = performance.now();
-      const result = await shell.api('/v1/text-ranking', request);
-      const latencyMs = performance.now() - started;
-      runButton.disabled = false;
-      results.setAttribute('aria-busy', 'false');
-      if (!result.ok) {
-        if (result.status === 401) return shell.needKey(result.message, 'rank', run);
-        shell.say('请求失败');
-        shell.showError(result.message);
-        return;
-      }
+      const sent = await sendViewRequest(shell, '/v1/text-ranking', request, { button: runButton, results, busyText: '排序中…', name: 'rank', retry: run });
+      if (!sent) return;
+      const { result, latencyMs } = sent;
       const parsed = parseRankingOutput(result.payload, passages.length);
-      if (!parsed.ok) {
-        shell.say('请求失败');
-        shell.showError(parsed.message);
-        return;
-      }
+      if (!parsed.ok) return showRequestFailure(shell, parsed.message);
       const ranked = rankPassages(parsed.scores);
       const modelId = request.model ?? modelsOfKind(shell.models(), 'rerank')[0]?.id ?? '默认模型';
       results.hidden = false;
