@@ -27,6 +27,25 @@ const above = {
 };
 const from = { contracts: CONTRACTS, blocks: BLOCKS, engine: ENGINE, core: CORE, service: SERVICE };
 
+/**
+ * Rules beyond the layer order, one row each: [name, why, importer path, forbidden target path].
+ * All are errors.
+ */
+const narrower = [
+  ['core-without-http', 'The core speaks typed results, not HTTP: no Hono, no status codes.',
+    CORE, '(^|/)node_modules/(hono|@hono)/'],
+  ['no-test-or-script-in-product', 'Shipped code never imports tests or scripts.',
+    '^(src|worker|integrations|models)/', '^(test|scripts)/'],
+  ['node-server-without-cli', 'The Node server is an entry point of its own: shared flag parsing lives in src/flags.ts, not in the CLI.',
+    '^src/node/', '^src/cli/'],
+  ['integrations-without-eval', 'LangChain retrievers use src/retrieval (BM25, RRF), not the evaluation harness.',
+    '^integrations/', '^src/eval/'],
+  ['worker-without-converter', 'The Worker reads converted artifacts; the converter and the store\'s file code are Node-only (corom.json types come from src/store/metadata.ts).',
+    '^worker/', '^src/(onnx|checkpoint|quantize)/|^src/store/(?!metadata\\.ts$)'],
+  ['worker-without-node', 'The Worker runs in workerd: nothing from the Node server, the CLI or Node-only runtimes.',
+    '^worker/', '^(src/node|src/cli|integrations)/|^src/runtime/ort-node'],
+];
+
 module.exports = {
   forbidden: [
     {
@@ -43,41 +62,13 @@ module.exports = {
       from: { path: from[layer] },
       to: { path: targets.join('|') },
     })),
-    {
-      name: 'core-without-http',
+    ...narrower.map(([name, comment, fromPath, toPath]) => ({
+      name,
       severity: 'error',
-      comment: 'The core speaks typed results, not HTTP: no Hono, no status codes.',
-      from: { path: CORE },
-      to: { path: '(^|/)node_modules/(hono|@hono)/' },
-    },
-    {
-      name: 'no-test-or-script-in-product',
-      severity: 'error',
-      comment: 'Shipped code never imports tests or scripts.',
-      from: { path: '^(src|worker|integrations|models)/' },
-      to: { path: '^(test|scripts)/' },
-    },
-    {
-      name: 'node-server-without-cli',
-      severity: 'error',
-      comment: 'The Node server is an entry point of its own: shared flag parsing lives in src/flags.ts, not in the CLI.',
-      from: { path: '^src/node/' },
-      to: { path: '^src/cli/' },
-    },
-    {
-      name: 'integrations-without-eval',
-      severity: 'error',
-      comment: 'LangChain retrievers use src/retrieval (BM25, RRF), not the evaluation harness.',
-      from: { path: '^integrations/' },
-      to: { path: '^src/eval/' },
-    },
-    {
-      name: 'worker-without-converter',
-      severity: 'error',
-      comment: 'The Worker reads converted artifacts; the converter and the store\'s file code are Node-only (corom.json types come from src/store/metadata.ts).',
-      from: { path: '^worker/' },
-      to: { path: '^src/(onnx|checkpoint|quantize)/|^src/store/(?!metadata\\.ts$)' },
-    },
+      comment,
+      from: { path: fromPath },
+      to: { path: toPath },
+    })),
     {
       name: 'worker-without-protobuf',
       severity: 'error',
@@ -85,13 +76,6 @@ module.exports = {
         'The Workers load .onnx/.ort files with onnxruntime-web and never encode protobuf: onnx-proto (protobufjs, ~270 kB of a bundle) must not be reachable from worker/, not even through src/ (tensor names come from src/onnx/tensor-names.ts).',
       from: { path: '^worker/' },
       to: { path: '(^|/)node_modules/(onnx-proto|protobufjs)/', reachable: true },
-    },
-    {
-      name: 'worker-without-node',
-      severity: 'error',
-      comment: 'The Worker runs in workerd: nothing from the Node server, the CLI or Node-only runtimes.',
-      from: { path: '^worker/' },
-      to: { path: '^(src/node|src/cli|integrations)/|^src/runtime/ort-node' },
     },
   ],
   options: {

@@ -50,6 +50,34 @@ export interface KnownModel {
 /** The model served when nothing else is configured. */
 export const DEFAULT_MODEL_NAME = 'corom-base';
 
+/** The base models' sizes, as their model cards state them (BERT-base, "向量维度768"). */
+const BERT_BASE = { dimensions: 768, hidden: 768, layers: 12 } as const;
+
+/** A model published on ModelScope as `iic/<repo>` (formerly `damo/<repo>`), of either kind. */
+function modelscope(
+  name: string,
+  repo: string,
+  language: ModelLanguage,
+  domain: ModelDomain,
+  kind: ModelKind,
+  description: string,
+  sizes: Pick<KnownModel, 'dimensions' | 'hidden' | 'layers'> = {},
+): KnownModel {
+  return {
+    name,
+    hubId: `iic/${repo}`,
+    aliases: [`damo/${repo}`],
+    language,
+    domain,
+    kind,
+    ...sizes,
+    maxLength: 128,
+    pooling: 'cls',
+    license: 'Apache-2.0',
+    description,
+  };
+}
+
 function corom(
   name: string,
   suffix: string,
@@ -58,35 +86,11 @@ function corom(
   size: 'base' | 'tiny',
   description: string,
 ): KnownModel {
-  const repo = `nlp_corom_sentence-embedding_${suffix}`;
-  return {
-    name,
-    hubId: `iic/${repo}`,
-    aliases: [`damo/${repo}`],
-    language,
-    domain,
-    kind: 'embedding',
-    ...(size === 'base' ? { dimensions: 768, hidden: 768, layers: 12 } : {}),
-    maxLength: 128,
-    pooling: 'cls',
-    license: 'Apache-2.0',
-    description,
-  };
+  return modelscope(name, `nlp_corom_sentence-embedding_${suffix}`, language, domain, 'embedding', description, size === 'base' ? BERT_BASE : {});
 }
 
 function ranker(name: string, repo: string, language: ModelLanguage, domain: ModelDomain, description: string): KnownModel {
-  return {
-    name,
-    hubId: `iic/${repo}`,
-    aliases: [`damo/${repo}`],
-    language,
-    domain,
-    kind: 'rerank',
-    maxLength: 128,
-    pooling: 'cls',
-    license: 'Apache-2.0',
-    description,
-  };
+  return modelscope(name, repo, language, domain, 'rerank', description);
 }
 
 export const KNOWN_MODELS: readonly KnownModel[] = [

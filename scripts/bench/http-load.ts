@@ -43,17 +43,23 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-export async function loadTest(url: string, model: string, texts: string[], connections: number, seconds: number): Promise<LoadResult> {
+/** Single-text /v1/embeddings requests, cycling through `texts`. */
+export function loadTest(url: string, model: string, texts: string[], connections: number, seconds: number): Promise<LoadResult> {
+  return postJsonUnderLoad(`${url}/v1/embeddings`, (i) => ({ model, input: texts[i % texts.length], encoding_format: 'base64' }), connections, seconds);
+}
+
+/** POSTs JSON to `url` from `connections` connections for `seconds`, `body(i)` as the i-th request's body; what autocannon measured. */
+export async function postJsonUnderLoad(url: string, body: (i: number) => unknown, connections: number, seconds: number): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
-    url: `${url}/v1/embeddings`,
+    url,
     connections,
     duration: seconds,
     requests: [
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ model, input: texts[next++ % texts.length], encoding_format: 'base64' }) }),
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(body(next++)) }),
       },
     ],
   });

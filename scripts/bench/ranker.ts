@@ -14,11 +14,10 @@
  * ModelScope pipeline does -- the same number of tokens per pair, so the same compute.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import autocannon from 'autocannon';
-import { tokenizerJson } from '../lib/transformers-js-bert.js';
+import { join } from 'node:path';
+import { postJsonUnderLoad, type LoadResult } from './http-load.js';
 import { summarize, timeIt, type Summary } from './stats.js';
+import { localTransformersJs, transformersJsLoadOptions, writeTransformersJsFolder } from './transformers-js.js';
 
 /** One rerank request's worth of work: a query and the passages to score against it. */
 export interface RerankRequest {
@@ -87,22 +86,13 @@ export async function pairsPerSecondSideBySide(
 /** A folder in transformers.js' layout whose ONNX files are symlinks to our converted ranker's. */
 export async function transformersJsRankerFolder(converted: string, workDir: string, maxLength: number): Promise<string> {
   const root = join(workDir, 'transformers-js-ranker');
-  const dir = join(root, 'ranker');
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(join(dir, 'onnx'), { recursive: true });
-  const config = JSON.parse(await readFile(join(converted, 'config.json'), 'utf8'));
-  await writeFile(
-    join(dir, 'config.json'),
-    JSON.stringify({ ...config, model_type: 'bert', architectures: ['BertForSequenceClassification'], num_labels: 1, id2label: { 0: 'LABEL_0' }, label2id: { LABEL_0: 0 } }),
-  );
-  const vocab = await readFile(join(converted, 'vocab.txt'), 'utf8');
-  await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab)));
-  await writeFile(
-    join(dir, 'tokenizer_config.json'),
-    JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: maxLength, cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', unk_token: '[UNK]', mask_token: '[MASK]' }),
-  );
-  await symlink(resolve(converted, 'model.fp32.onnx'), join(dir, 'onnx', 'model.onnx'));
-  await symlink(resolve(converted, 'model.int8.onnx'), join(dir, 'onnx', 'model_quantized.onnx'));
+  await writeTransformersJsFolder(converted, join(root, 'ranker'), maxLength, {
+    model_type: 'bert',
+    architectures: ['BertForSequenceClassification'],
+    num_labels: 1,
+    id2label: { 0: 'LABEL_0' },
+    label2id: { LABEL_0: 0 },
+  });
   return root;
 }
 
@@ -113,16 +103,12 @@ export interface TransformersJsRanker {
 }
 
 export async function loadTransformersJsRanker(root: string, dtype: 'fp32' | 'int8', threads: number, maxLength: number): Promise<TransformersJsRanker> {
-  const tjs = await import('@huggingface/transformers');
-  tjs.env.allowRemoteModels = false;
-  tjs.env.allowLocalModels = true;
-  tjs.env.localModelPath = root + '/';
+  const tjs = await localTransformersJs(root);
   const tokenizer = await tjs.AutoTokenizer.from_pretrained('ranker');
-  const model = await tjs.AutoModelForSequenceClassification.from_pretrained('ranker', {
-    dtype: dtype === 'fp32' ? 'fp32' : 'q8',
-    device: 'cpu',
-    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
-  } as Parameters<typeof tjs.AutoModelForSequenceClassification.from_pretrained>[1]);
+  const model = await tjs.AutoModelForSequenceClassification.from_pretrained(
+    'ranker',
+    transformersJsLoadOptions(dtype, threads) as Parameters<typeof tjs.AutoModelForSequenceClassification.from_pretrained>[1],
+  );
   return {
     async logits(query, passages) {
       const inputs = tokenizer(new Array<string>(passages.length).fill(query), { text_pair: passages, padding: true, truncation: true, max_length: maxLength });
@@ -136,14 +122,8 @@ export async function loadTransformersJsRanker(root: string, dtype: 'fp32' | 'in
   };
 }
 
-export interface RerankLoadResult {
-  requestsPerSec: number;
+export interface RerankLoadResult extends LoadResult {
   pairsPerSec: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  total: number;
 }
 
 /**
@@ -168,30 +148,15 @@ export async function findServedRanker(url: string): Promise<{ id: string } | { 
 
 /** POST /v1/rerank (query + its passages) under autocannon load. */
 export async function rerankLoadTest(url: string, model: string, requests: RerankRequest[], connections: number, seconds: number): Promise<RerankLoadResult> {
-  let next = 0;
   const perRequest = requests[0]!.passages.length;
-  const result = await autocannon({
-    url: `${url}/v1/rerank`,
+  const { requestsPerSec, ...rest } = await postJsonUnderLoad(
+    `${url}/v1/rerank`,
+    (i) => {
+      const r = requests[i % requests.length]!;
+      return { model, query: r.query, documents: r.passages };
+    },
     connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => {
-          const r = requests[next++ % requests.length]!;
-          return { ...req, body: JSON.stringify({ model, query: r.query, documents: r.passages }) };
-        },
-      },
-    ],
-  });
-  return {
-    requestsPerSec: result.requests.average,
-    pairsPerSec: result.requests.average * perRequest,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    total: result.requests.total,
-  };
+    seconds,
+  );
+  return { requestsPerSec, pairsPerSec: requestsPerSec * perRequest, ...rest };
 }

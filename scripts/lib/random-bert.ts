@@ -6,17 +6,15 @@
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BertConfig } from '../../src/checkpoint/bert-config.js';
 
-export interface RandomBertShape {
-  vocabSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  maxPositions: number;
-  typeVocabSize?: number;
-  hiddenAct?: string;
-}
+/**
+ * The sizes a random checkpoint is written with: the converter's own BertConfig fields (what it
+ * will read back from config.json). Token types default to 2; `hiddenAct` is written as given, so
+ * a test may name any activation, supported or not.
+ */
+export type RandomBertShape = Pick<BertConfig, 'vocabSize' | 'hiddenSize' | 'numLayers' | 'numHeads' | 'intermediateSize' | 'maxPositions'> &
+  Partial<Pick<BertConfig, 'typeVocabSize'>> & { hiddenAct?: string };
 
 export const COROM_BASE_SHAPE: RandomBertShape = {
   vocabSize: 21128,

@@ -12,7 +12,6 @@
  *
  *   node --import tsx scripts/reliability/load.ts [--duration 30] [--connections 64] [--max-queue 32] [--json FILE]
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -21,6 +20,7 @@ import { loadCorpus } from '../bench/corpus.js';
 import { percentile } from '../bench/stats.js';
 import { findLeak } from './leaks.js';
 import { serverErrors, sumMetric } from './prometheus.js';
+import { finishRun } from './run-report.js';
 import { REPO_ROOT, startServeChild, type ServeChild } from './serve-child.js';
 
 export interface LoadOptions {
@@ -263,13 +263,7 @@ async function main(): Promise<void> {
     options: { duration: { type: 'string', default: '30' }, connections: { type: 'string', default: '64' }, 'max-queue': { type: 'string', default: '32' }, json: { type: 'string' } },
   });
   const report = await runLoad({ durationSeconds: Number(values.duration), connections: Number(values.connections), maxQueue: Number(values['max-queue']) });
-  process.stdout.write(formatLoadReport(report) + '\n');
-  if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
-  const problems = loadProblems(report);
-  if (problems.length) {
-    process.stderr.write(`load: FAILED: ${problems.join('; ')}\n`);
-    process.exitCode = 1;
-  }
+  finishRun('load', formatLoadReport(report), report, values.json, loadProblems(report));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) await main();

@@ -11,13 +11,13 @@
  *
  *   node --import tsx scripts/reliability/soak.ts [--requests 20000] [--connections 16] [--json FILE]
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAutocannon } from './autocannon-run.js';
 import { loadCorpus } from '../bench/corpus.js';
 import { findLeak } from './leaks.js';
 import { serverErrors, sumMetric } from './prometheus.js';
+import { finishRun } from './run-report.js';
 import { REPO_ROOT, startServeChild, type ServeChild } from './serve-child.js';
 
 export interface SoakOptions {
@@ -267,13 +267,7 @@ export function soakProblems(r: SoakReport): string[] {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { requests: { type: 'string', default: '20000' }, connections: { type: 'string', default: '16' }, json: { type: 'string' } } });
   const report = await runSoak({ requests: Number(values.requests), connections: Number(values.connections) });
-  process.stdout.write(formatSoakReport(report) + '\n');
-  if (values.json) writeFileSync(values.json, JSON.stringify(report, null, 2));
-  const problems = soakProblems(report);
-  if (problems.length) {
-    process.stderr.write(`soak: FAILED: ${problems.join('; ')}\n`);
-    process.exitCode = 1;
-  }
+  finishRun('soak', formatSoakReport(report), report, values.json, soakProblems(report));
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) await main();

@@ -30,6 +30,16 @@ export async function* stringLines(stream: Readable, label = 'stdin'): AsyncGene
   }
 }
 
+/** The whole stream as one JSON value; `expected` says what it should hold, in the error when it is not JSON. */
+export async function readJson(stream: Readable, expected: string, label = 'stdin'): Promise<unknown> {
+  const text = await readAll(stream);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CoromError(`${label}: not valid JSON (expected ${expected})`);
+  }
+}
+
 export async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));

@@ -5,7 +5,8 @@
  * (./errors.ts), already naming the model; nothing here knows about HTTP.
  */
 import { DynamicBatcher, type BatchReport, type BatcherConfig } from './batcher.js';
-import { QueueFullError, TokenIdsNotSupportedError } from './errors.js';
+import { BatchedRunner, backendsInOrder, batcherOptions, type SubmitOptions } from './batched-runner.js';
+import { TokenIdsNotSupportedError } from './errors.js';
 import type { EmbeddingModel, TextModel, TokenModel } from './served-model.js';
 import { completeSequences } from './token-input.js';
 
@@ -17,30 +18,6 @@ export interface EmbedResult {
   backends: string[];
 }
 
-export interface SubmitOptions {
-  /** Deadline in the queue (waiting plus inference). */
-  timeoutMs: number;
-  /** Tag of the request (its request id) in batch reports. */
-  requestId: string;
-  /** The request's signal: when its client goes away, its queued work is dropped. */
-  signal?: AbortSignal;
-  /**
-   * The request's waitUntil, in runtimes that cancel a request's timers and I/O when it ends
-   * (workerd): batches the request's context runs for others outlive it (see DynamicBatcher).
-   */
-  keepAlive?: (work: Promise<unknown>) => void;
-}
-
-/** What DynamicBatcher.submit takes from a request's SubmitOptions. */
-export function batcherOptions(options: SubmitOptions) {
-  return {
-    timeoutMs: options.timeoutMs,
-    tag: options.requestId,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.keepAlive ? { keepAlive: options.keepAlive } : {}),
-  };
-}
-
 /** How a token-id field was written: `input: [1, 2]` (not nested) or `input: [[1], [2]]` (nested). */
 export interface TokenIdField {
   name: string;
@@ -49,15 +26,14 @@ export interface TokenIdField {
 
 type Embedded = { vector: Float32Array; tokens: number; backend: string };
 
-export class EmbeddingRunner {
+export class EmbeddingRunner extends BatchedRunner {
   readonly task = 'embedding' as const;
   readonly model: EmbeddingModel;
-  /** Unix seconds when the model was put in service (OpenAI's `created`). */
-  readonly created = Math.floor(Date.now() / 1000);
   private readonly tokenBatcher?: DynamicBatcher<Int32Array, Embedded>;
   private readonly textBatcher?: DynamicBatcher<string, Embedded>;
 
   constructor(model: EmbeddingModel, config: BatcherConfig, onBatch: (report: BatchReport) => void) {
+    super();
     this.model = model;
     const owner = model.info.id;
     if (model.kind === 'tokens') {
@@ -87,21 +63,8 @@ export class EmbeddingRunner {
     return this.model.kind === 'tokens';
   }
 
-  private get batcher(): DynamicBatcher<Int32Array, Embedded> | DynamicBatcher<string, Embedded> {
+  protected get batcher(): DynamicBatcher<Int32Array, Embedded> | DynamicBatcher<string, Embedded> {
     return (this.tokenBatcher ?? this.textBatcher)!;
-  }
-
-  /** True when a request would be refused now (QueueFullError); checked before tokenizing, which is wasted work then. */
-  get full(): boolean {
-    return this.batcher.full;
-  }
-
-  get maxQueue(): number {
-    return this.batcher.config.maxQueue;
-  }
-
-  get queue(): { sequences: number; requests: number } {
-    return { sequences: this.batcher.queuedSequences, requests: this.batcher.pendingRequests };
   }
 
   /** Complete sequences the model sees for these texts (token models only; `/tokenize`). `param` names the field blamed otherwise. */
@@ -128,16 +91,6 @@ export class EmbeddingRunner {
     return collect(await this.submit(this.tokenBatcher!, complete, options));
   }
 
-  /** The batcher refuses a full queue too, but only after tokenizing; this refuses before. */
-  private admitOrThrow(): void {
-    if (this.full) throw this.queueFull();
-  }
-
-  /** The error of a full queue (load shedding throws it before reading a body). */
-  queueFull(): QueueFullError {
-    return new QueueFullError(this.maxQueue, this.id);
-  }
-
   private tokenModel(param: string): TokenModel {
     if (this.model.kind !== 'tokens') throw new TokenIdsNotSupportedError(this.id, param);
     return this.model;
@@ -149,9 +102,7 @@ export class EmbeddingRunner {
 }
 
 function collect(outputs: readonly Embedded[]): EmbedResult {
-  const backends: string[] = [];
-  for (const o of outputs) if (!backends.includes(o.backend)) backends.push(o.backend);
-  return { vectors: outputs.map((o) => o.vector), tokenCounts: outputs.map((o) => o.tokens), backends };
+  return { vectors: outputs.map((o) => o.vector), tokenCounts: outputs.map((o) => o.tokens), backends: backendsInOrder(outputs) };
 }
 
 async function embedTokenBatch(model: TokenModel, sequences: Int32Array[]): Promise<Embedded[]> {

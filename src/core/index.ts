@@ -17,7 +17,8 @@ export {
 export { RankingRunner, type RankResult } from './ranking-runner.js';
 export { DynamicBatcher, type BatchReport, type BatcherConfig, type BatcherHooks } from './batcher.js';
 export { DEFAULT_BATCHING, resolveBatching } from './batching.js';
-export { EmbeddingRunner, type EmbedResult, type SubmitOptions, type TokenIdField } from './embedding-runner.js';
+export { EmbeddingRunner, type EmbedResult, type TokenIdField } from './embedding-runner.js';
+export type { SubmitOptions } from './batched-runner.js';
 export { ModelRegistry, taskOf, type ModelRunner, type ModelSource, type ModelTask, type RunnerByTask } from './model-registry.js';
 export { completeSequences, type TokenLimits } from './token-input.js';
 export {

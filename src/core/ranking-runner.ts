@@ -7,8 +7,7 @@
  */
 import type { TokenPair } from '../engine/types.js';
 import { DynamicBatcher, type BatchReport, type BatcherConfig } from './batcher.js';
-import { batcherOptions, type SubmitOptions } from './embedding-runner.js';
-import { QueueFullError } from './errors.js';
+import { BatchedRunner, backendsInOrder, batcherOptions, type SubmitOptions } from './batched-runner.js';
 import type { RankingModel } from './served-model.js';
 
 export interface RankResult {
@@ -22,16 +21,15 @@ export interface RankResult {
 
 type Scored = { logit: number; tokens: number; backend: string };
 
-export class RankingRunner {
+export class RankingRunner extends BatchedRunner {
   readonly task = 'rerank' as const;
   readonly model: RankingModel;
-  /** Unix seconds when the model was put in service (OpenAI's `created`). */
-  readonly created = Math.floor(Date.now() / 1000);
   /** Pairs are tokenized in-process; token-id input is not a thing for a ranker. */
   readonly acceptsTokenIds = false;
-  private readonly batcher: DynamicBatcher<TokenPair, Scored>;
+  protected readonly batcher: DynamicBatcher<TokenPair, Scored>;
 
   constructor(model: RankingModel, config: BatcherConfig, onBatch: (report: BatchReport) => void) {
+    super();
     this.model = model;
     this.batcher = new DynamicBatcher<TokenPair, Scored>(config, {
       run: (pairs) => scoreBatch(model, pairs),
@@ -45,31 +43,12 @@ export class RankingRunner {
     return this.model.info.id;
   }
 
-  get full(): boolean {
-    return this.batcher.full;
-  }
-
-  get maxQueue(): number {
-    return this.batcher.config.maxQueue;
-  }
-
-  get queue(): { sequences: number; requests: number } {
-    return { sequences: this.batcher.queuedSequences, requests: this.batcher.pendingRequests };
-  }
-
-  queueFull(): QueueFullError {
-    return new QueueFullError(this.maxQueue, this.id);
-  }
-
   /** The logit of each passage against the query, in input order. */
   async rank(query: string, passages: readonly string[], options: SubmitOptions): Promise<RankResult> {
-    // Refused before tokenizing, which would be wasted work on a full queue.
-    if (this.full) throw this.queueFull();
+    this.admitOrThrow();
     const pairs = this.model.tokenizePairs(query, passages);
     const outputs = await this.batcher.submit(pairs, batcherOptions(options));
-    const backends: string[] = [];
-    for (const o of outputs) if (!backends.includes(o.backend)) backends.push(o.backend);
-    return { logits: outputs.map((o) => o.logit), tokenCounts: outputs.map((o) => o.tokens), backends };
+    return { logits: outputs.map((o) => o.logit), tokenCounts: outputs.map((o) => o.tokens), backends: backendsInOrder(outputs) };
   }
 }
 

@@ -17,7 +17,9 @@ import { modelFileName, type ConvertedMetadata } from '../store/metadata.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { Engine } from './engine.js';
 import { Ranker } from './ranker.js';
-import type { BackendName, Dtype, ModelInfo, RankerInfo } from './types.js';
+import type { NativeSessionOptions } from '../runtime/ort-node.js';
+import type { ExternalDataFile, WasmSessionOptions } from '../runtime/ort-web.js';
+import type { BackendName, Dtype, Embedder, ModelInfo, PairScorer, RankerInfo } from './types.js';
 
 export interface LoadEngineOptions {
   /** A converted folder or a raw checkpoint folder. */
@@ -46,7 +48,8 @@ export interface LoadEngineOptions {
 }
 
 export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
-  const { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind, dtype, backend } = await openConverted(options);
+  const opened = await openConverted(options);
+  const { source, meta, tokenizer, maxLength, kind, dtype } = opened;
   if (kind !== 'embedding') throw new ModelKindError(source, kind, 'embedding');
   const info: Omit<ModelInfo, 'backend'> = {
     id: options.id ?? basename(source),
@@ -56,53 +59,16 @@ export async function loadEngine(options: LoadEngineOptions): Promise<Engine> {
     dtype,
     vocabSize: meta.vocabSize,
   };
-  try {
-    const embedder =
-      backend === 'wasm'
-        ? await (await import('../runtime/ort-web.js')).createWasmEmbedder(
-            new Uint8Array(await readFile(modelPath)),
-            info,
-            optional({ limits: options.limits }),
-            entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
-          )
-        : await (options.thread
-            ? (await import('../runtime/ort-node-thread.js')).createThreadedNativeEmbedder
-            : (await import('../runtime/ort-node.js')).createNativeEmbedder)(
-            modelPath,
-            info,
-            optional({ threads: options.threads, device: options.device, requireDevice: options.requireDevice, limits: options.limits, warn: options.log }),
-          );
-    return new Engine(tokenizer, embedder);
-  } catch (err) {
-    throw loadFailure(err, modelPath);
-  }
+  return new Engine(tokenizer, await createOnBackend(EMBEDDER_FACTORIES, info, opened, options));
 }
 
 /** A cross-encoder ranker from a converted or raw ranking checkpoint folder (same options as loadEngine). */
 export async function loadRanker(options: LoadEngineOptions): Promise<Ranker> {
-  const { source, dir, meta, entry, modelPath, tokenizer, maxLength, kind, dtype, backend } = await openConverted(options);
+  const opened = await openConverted(options);
+  const { source, meta, tokenizer, maxLength, kind, dtype } = opened;
   if (kind !== 'rerank') throw new ModelKindError(source, kind, 'rerank');
   const info: Omit<RankerInfo, 'backend'> = { id: options.id ?? basename(source), kind: 'rerank', hidden: meta.hidden, maxLength, dtype, vocabSize: meta.vocabSize };
-  try {
-    const scorer =
-      backend === 'wasm'
-        ? await (await import('../runtime/ort-web.js')).createWasmPairScorer(
-            new Uint8Array(await readFile(modelPath)),
-            info,
-            optional({ limits: options.limits }),
-            entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
-          )
-        : await (options.thread
-            ? (await import('../runtime/ort-node-thread.js')).createThreadedNativePairScorer
-            : (await import('../runtime/ort-node.js')).createNativePairScorer)(
-            modelPath,
-            info,
-            optional({ threads: options.threads, device: options.device, requireDevice: options.requireDevice, limits: options.limits, warn: options.log }),
-          );
-    return new Ranker(tokenizer, scorer);
-  } catch (err) {
-    throw loadFailure(err, modelPath);
-  }
+  return new Ranker(tokenizer, await createOnBackend(PAIR_SCORER_FACTORIES, info, opened, options));
 }
 
 /** Whichever the folder holds: an Engine for an embedding model, a Ranker for a rerank model. */
@@ -110,6 +76,64 @@ export async function loadModel(options: LoadEngineOptions): Promise<Engine | Ra
   const { meta } = await resolveConverted(resolve(options.model), options.dtype ?? 'fp32', options);
   return convertedKind(meta) === 'rerank' ? loadRanker(options) : loadEngine(options);
 }
+
+type WasmFactory<Info, Model> = (model: Uint8Array, info: Info, options: WasmSessionOptions, externalData: ExternalDataFile[]) => Promise<Model>;
+type NativeFactory<Info, Model> = (modelPath: string, info: Info, options: NativeSessionOptions) => Promise<Model>;
+
+/**
+ * Where each backend builds one kind of model. Each is imported only when chosen, so a node load
+ * never pulls in onnxruntime-web, nor a wasm load onnxruntime-node.
+ */
+interface BackendFactories<Info, Model> {
+  wasm: () => Promise<WasmFactory<Info, Model>>;
+  node: () => Promise<NativeFactory<Info, Model>>;
+  nodeThread: () => Promise<NativeFactory<Info, Model>>;
+}
+
+const EMBEDDER_FACTORIES: BackendFactories<Omit<ModelInfo, 'backend'>, Embedder> = {
+  wasm: async () => (await import('../runtime/ort-web.js')).createWasmEmbedder,
+  node: async () => (await import('../runtime/ort-node.js')).createNativeEmbedder,
+  nodeThread: async () => (await import('../runtime/ort-node-thread.js')).createThreadedNativeEmbedder,
+};
+
+const PAIR_SCORER_FACTORIES: BackendFactories<Omit<RankerInfo, 'backend'>, PairScorer> = {
+  wasm: async () => (await import('../runtime/ort-web.js')).createWasmPairScorer,
+  node: async () => (await import('../runtime/ort-node.js')).createNativePairScorer,
+  nodeThread: async () => (await import('../runtime/ort-node-thread.js')).createThreadedNativePairScorer,
+};
+
+/**
+ * The opened model on the chosen backend: wasm gets the model's bytes (and its external data
+ * file, if any); node gets the path, on a worker thread when options.thread is set.
+ */
+async function createOnBackend<Info, Model>(
+  factories: BackendFactories<Info, Model>,
+  info: Info,
+  { dir, entry, modelPath, backend }: OpenedModel,
+  options: LoadEngineOptions,
+): Promise<Model> {
+  try {
+    if (backend === 'wasm') {
+      const create = await factories.wasm();
+      return await create(
+        new Uint8Array(await readFile(modelPath)),
+        info,
+        optional({ limits: options.limits }),
+        entry?.externalData ? [{ path: entry.externalData, data: new Uint8Array(await readFile(join(dir, entry.externalData))) }] : [],
+      );
+    }
+    const create = await (options.thread ? factories.nodeThread() : factories.node());
+    return await create(
+      modelPath,
+      info,
+      optional({ threads: options.threads, device: options.device, requireDevice: options.requireDevice, limits: options.limits, warn: options.log }),
+    );
+  } catch (err) {
+    throw loadFailure(err, modelPath);
+  }
+}
+
+type OpenedModel = Awaited<ReturnType<typeof openConverted>>;
 
 /** The converted folder, its metadata and tokenizer, checked against each other. */
 async function openConverted(options: LoadEngineOptions) {

@@ -1,7 +1,7 @@
 /** What every router gets from createApp: the models, the resolved options, hooks, metrics and schemas. */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { SubmitOptions } from '../core/embedding-runner.js';
+import type { SubmitOptions } from '../core/batched-runner.js';
 import type { ModelRegistry } from '../core/model-registry.js';
 import type { AppEnv } from './app-env.js';
 import type { ServiceMetrics } from './metrics.js';

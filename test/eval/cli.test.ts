@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { convertedFixture } from '../helpers/fixture.js';
+import { writeThreeQuestionSet } from '../helpers/three-question-set.js';
 
 const TRIAL = 'data/cmrc2018/cmrc2018_trial.json';
 let dir: string;
@@ -15,21 +16,7 @@ let model: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'corom-eval-cli-'));
   tiny = join(dir, 'tiny.json');
-  // Three passages; each question repeats words of its own passage only, so BM25 must rank it first.
-  await writeFile(
-    tiny,
-    JSON.stringify({
-      data: [
-        {
-          paragraphs: [
-            { id: 'p0', context: '长城是中国古代的军事防御工程。', qas: [{ id: 'q0', question: '长城是什么工程？' }] },
-            { id: 'p1', context: '熊猫主要以竹子为食。', qas: [{ id: 'q1', question: '熊猫吃什么？' }] },
-            { id: 'p2', context: '珠穆朗玛峰是世界最高峰。', qas: [{ id: 'q2', question: '世界最高峰是哪座山？' }] },
-          ],
-        },
-      ],
-    }),
-  );
+  await writeThreeQuestionSet(tiny);
   // The first 40 articles of the trial set: enough long passages for --chunk, quick on 2 cores.
   const trial = JSON.parse(await readFile(TRIAL, 'utf8')) as { data: unknown[] };
   slice = join(dir, 'slice.json');

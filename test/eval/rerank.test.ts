@@ -4,7 +4,7 @@
  * computed in the test, give the expected reranked order; the CLI runs it on CMRC data end to end
  * (random weights: the numbers mean nothing and no ordering is asserted).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { BM25EvalRetriever } from '../../src/eval/retrievers.js';
 import type { RetrievalDataset } from '../../src/eval/types.js';
 import { runCli } from '../helpers/cli.js';
 import { convertedRanker } from '../helpers/ranker-fixture.js';
+import { THREE_PASSAGES, THREE_QUESTIONS, writeThreeQuestionSet } from '../helpers/three-question-set.js';
 
 const rankings = (...lists: number[][]) => lists.map((l) => Int32Array.from(l));
 
@@ -126,20 +127,7 @@ describe('corom eval --rerank with the tiny-ranker fixture', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'corom-eval-rerank-'));
     tiny = join(dir, 'tiny.json');
-    await writeFile(
-      tiny,
-      JSON.stringify({
-        data: [
-          {
-            paragraphs: [
-              { id: 'p0', context: '长城是中国古代的军事防御工程。', qas: [{ id: 'q0', question: '长城是什么工程？' }] },
-              { id: 'p1', context: '熊猫主要以竹子为食。', qas: [{ id: 'q1', question: '熊猫吃什么？' }] },
-              { id: 'p2', context: '珠穆朗玛峰是世界最高峰。', qas: [{ id: 'q2', question: '世界最高峰是哪座山？' }] },
-            ],
-          },
-        ],
-      }),
-    );
+    await writeThreeQuestionSet(tiny);
     ranker = await convertedRanker('fp32');
   }, 120_000);
   afterAll(async () => {
@@ -151,7 +139,7 @@ describe('corom eval --rerank with the tiny-ranker fixture', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('reranking queries: 3/3 done');
     const out = JSON.parse(r.stdout);
-    // BM25 ranks each question's own passage first on this set (see cli.test.ts).
+    // BM25 ranks each question's own passage first on this set (see test/helpers/three-question-set.ts).
     expect(out.metrics).toEqual({ 'mrr@10': 1, 'recall@1': 1, 'recall@2': 1 });
     expect(out.rerank).toMatchObject({ depth: 3, pairs: 9, model: { path: ranker, dtype: 'fp32', maxLength: 128 } });
 
@@ -159,13 +147,11 @@ describe('corom eval --rerank with the tiny-ranker fixture', () => {
     // be broken by logits alone, so the test needs them distinct, which it checks).
     const model = await loadRanker({ model: ranker, threads: 1 });
     try {
-      const passages = ['长城是中国古代的军事防御工程。', '熊猫主要以竹子为食。', '珠穆朗玛峰是世界最高峰。'];
-      const questions = ['长城是什么工程？', '熊猫吃什么？', '世界最高峰是哪座山？'];
       let mrr = 0;
       let r1 = 0;
       let r2 = 0;
       for (let q = 0; q < 3; q++) {
-        const { logits } = await model.rank(questions[q]!, passages);
+        const { logits } = await model.rank(THREE_QUESTIONS[q]!, THREE_PASSAGES);
         expect(new Set(logits).size).toBe(3);
         const rank = 1 + logits.filter((l) => l > logits[q]!).length;
         mrr += 1 / rank;

@@ -1,6 +1,7 @@
 /** Paths and reference data of the tiny-bert fixture (test/fixtures/tiny-bert, see its README). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { convertedOnce } from './converted-once.js';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/tiny-bert', import.meta.url));
 
@@ -14,6 +15,9 @@ export interface ExpectedCase {
 }
 
 export const EXPECTED: ExpectedCase[] = JSON.parse(readFileSync(`${FIXTURE_DIR}/expected.json`, 'utf8'));
+
+/** Every distinct sentence of the expected cases (sources and comparisons), in first-seen order. */
+export const FIXTURE_SENTENCES = [...new Set(EXPECTED.flatMap((c) => [...c.source_sentence, ...c.sentences_to_compare]))];
 
 /** Tolerances from the fixture README. */
 export const EMBEDDING_ABS_TOL = 1e-4;
@@ -38,29 +42,5 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d / Math.sqrt(na * nb);
 }
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { convertCheckpoint } from '../../src/store/convert.js';
-import type { Dtype } from '../../src/engine/types.js';
-
-let convertedDir: string | undefined;
-let conversions: Promise<unknown> = Promise.resolve();
-const converted = new Set<Dtype>();
-
-/**
- * The fixture converted (once per test process) into a temp folder, for the dtypes asked.
- * Conversions run one after another: each rewrites the folder's corom.json, so concurrent ones
- * would race on it.
- */
-export async function convertedFixture(...dtypes: Dtype[]): Promise<string> {
-  convertedDir ??= mkdtempSync(join(tmpdir(), 'corom-fixture-'));
-  const dir = convertedDir;
-  for (const dtype of dtypes.length ? dtypes : (['fp32'] as Dtype[])) {
-    if (converted.has(dtype)) continue;
-    converted.add(dtype);
-    conversions = conversions.then(() => convertCheckpoint(FIXTURE_DIR, dir, { dtype }));
-  }
-  await conversions;
-  return dir;
-}
+/** The fixture converted (once per test process) into a temp folder, for the dtypes asked (see convertedOnce). */
+export const convertedFixture = convertedOnce(FIXTURE_DIR, 'corom-fixture-');

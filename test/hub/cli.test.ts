@@ -1,10 +1,9 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { closedPort, fixtureRepo, memoryStream, startFakeHub, type FakeHub } from './fake-hub.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { closedPort, fixtureRepo, startFakeHub, type FakeHub } from './fake-hub.js';
 
 const BASE_ID = 'iic/nlp_corom_sentence-embedding_chinese-base';
 
@@ -20,16 +19,9 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function corom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = memoryStream();
-  const stderr = memoryStream();
-  const code = await main(args, {
-    stdin: Readable.from([]),
-    stdout,
-    stderr,
-    env: { COROM_HOME: home, COROM_HUB_RETRIES: '1', COROM_HUB_BACKOFF_MS: '1', ...env },
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+/** `corom` in-process with this test's home and one quick hub retry. */
+function corom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli(args, '', { COROM_HOME: home, COROM_HUB_RETRIES: '1', COROM_HUB_BACKOFF_MS: '1', ...env });
 }
 
 function expectOneCleanLine(stderr: string): void {

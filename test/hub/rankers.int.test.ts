@@ -7,11 +7,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KNOWN_MODELS, findKnownModel } from '../../models/registry.js';
-import { main } from '../../src/cli/main.js';
 import { resolveModelFolder } from '../../src/hub/resolve.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { RANKER_CASES, RANKER_DIR, RANK_SCORE_ABS_TOL } from '../helpers/ranker-fixture.js';
 import { memoryStream, startFakeHub, type FakeHub, type HubFile } from './fake-hub.js';
 
@@ -33,11 +32,9 @@ afterEach(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-async function corom(args: string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = memoryStream();
-  const stderr = memoryStream();
-  const code = await main(args, { stdin: Readable.from([Buffer.from(stdin)]), stdout, stderr, env: { COROM_HOME: home, COROM_HUB_RETRIES: '1', COROM_HUB_BACKOFF_MS: '1', ...env } });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
+/** `corom` in-process with this test's home and one quick hub retry. */
+function corom(args: string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli(args, stdin, { COROM_HOME: home, COROM_HUB_RETRIES: '1', COROM_HUB_BACKOFF_MS: '1', ...env });
 }
 
 describe('ranking models in the registry', () => {

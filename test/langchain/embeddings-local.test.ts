@@ -6,12 +6,12 @@ import { CacheBackedEmbeddings } from '@langchain/classic/embeddings/cache_backe
 import { InMemoryStore } from '@langchain/classic/storage/in_memory';
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CoromEmbeddings, releaseSharedEngines, type TextEmbedder } from '../../integrations/langchain/index.js';
+import { CoromEmbeddings, type TextEmbedder } from '../../integrations/langchain/index.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { loadEngine } from '../../src/engine/load.js';
-import { convertedFixture, EXPECTED, maxAbsDiff } from '../helpers/fixture.js';
+import { EXPECTED, FIXTURE_SENTENCES, maxAbsDiff } from '../helpers/fixture.js';
+import { closeLocalEngines, loadFixtureEngine } from './fixture-engine.js';
 
-const TEXTS = [...new Set(EXPECTED.flatMap((c) => [...c.source_sentence, ...c.sentences_to_compare]))];
+const TEXTS = FIXTURE_SENTENCES;
 const QUERY = EXPECTED[0]!.source_sentence[0]!;
 const TOL = 1e-5;
 
@@ -19,14 +19,10 @@ let modelPath: string;
 let engine: Engine;
 
 beforeAll(async () => {
-  modelPath = await convertedFixture('fp32');
-  engine = await loadEngine({ model: modelPath });
+  ({ modelPath, engine } = await loadFixtureEngine());
 });
 
-afterAll(async () => {
-  await engine.close();
-  await releaseSharedEngines();
-});
+afterAll(() => closeLocalEngines(engine));
 
 async function engineVectors(texts: string[], normalize = true): Promise<Float32Array[]> {
   return engine.embed(texts, { normalize });

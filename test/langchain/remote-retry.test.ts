@@ -8,10 +8,10 @@ import { CoromEmbeddings, CoromHttpError, CoromReranker } from '../../integratio
 import type { Engine } from '../../src/engine/engine.js';
 import { loadEngine } from '../../src/engine/load.js';
 import { createApp, servedEngine, type CoromApp } from '../../src/http/index.js';
-import { convertedFixture, EXPECTED, maxAbsDiff } from '../helpers/fixture.js';
+import { convertedFixture, EXPECTED, FIXTURE_SENTENCES, maxAbsDiff } from '../helpers/fixture.js';
 import { startTestPeer, type ScriptedAnswer, type TestPeer } from './test-peer.js';
 
-const TEXTS = [...new Set(EXPECTED.flatMap((c) => [...c.source_sentence, ...c.sentences_to_compare]))];
+const TEXTS = FIXTURE_SENTENCES;
 const QUERY = EXPECTED[2]!.source_sentence[0]!;
 const TOL = 1e-5;
 

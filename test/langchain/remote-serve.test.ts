@@ -6,10 +6,10 @@ import { ContextualCompressionRetriever } from '@langchain/classic/retrievers/co
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CoromEmbeddings, CoromHttpError, CoromReranker, releaseSharedEngines, type FetchLike } from '../../integrations/langchain/index.js';
-import { convertedFixture, EXPECTED, maxAbsDiff } from '../helpers/fixture.js';
+import { convertedFixture, EXPECTED, FIXTURE_SENTENCES, maxAbsDiff } from '../helpers/fixture.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 
-const TEXTS = [...new Set(EXPECTED.flatMap((c) => [...c.source_sentence, ...c.sentences_to_compare]))];
+const TEXTS = FIXTURE_SENTENCES;
 const QUERIES = EXPECTED.map((c) => c.source_sentence[0]!);
 const KEY = 'test-key-1';
 const TOL = 1e-5;

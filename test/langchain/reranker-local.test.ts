@@ -7,26 +7,22 @@ import { ContextualCompressionRetriever } from '@langchain/classic/retrievers/co
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { Document } from '@langchain/core/documents';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CoromBM25Retriever, CoromEmbeddings, CoromReranker, releaseSharedEngines } from '../../integrations/langchain/index.js';
+import { CoromBM25Retriever, CoromEmbeddings, CoromReranker } from '../../integrations/langchain/index.js';
 import type { Engine } from '../../src/engine/engine.js';
-import { loadEngine } from '../../src/engine/load.js';
-import { convertedFixture, EXPECTED } from '../helpers/fixture.js';
+import { EXPECTED, FIXTURE_SENTENCES } from '../helpers/fixture.js';
+import { closeLocalEngines, loadFixtureEngine } from './fixture-engine.js';
 
-const TEXTS = [...new Set(EXPECTED.flatMap((c) => [...c.source_sentence, ...c.sentences_to_compare]))];
+const TEXTS = FIXTURE_SENTENCES;
 const QUERY = EXPECTED[1]!.source_sentence[0]!;
 
 let modelPath: string;
 let engine: Engine;
 
 beforeAll(async () => {
-  modelPath = await convertedFixture('fp32');
-  engine = await loadEngine({ model: modelPath });
+  ({ modelPath, engine } = await loadFixtureEngine());
 });
 
-afterAll(async () => {
-  await engine.close();
-  await releaseSharedEngines();
-});
+afterAll(() => closeLocalEngines(engine));
 
 /** Every document's cosine with the query from the engine, best first, ties by index. */
 async function expectedRanking(query: string, texts: string[]): Promise<Array<{ index: number; relevanceScore: number }>> {

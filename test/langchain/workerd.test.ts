@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Engine } from '../../src/engine/engine.js';
 import { loadEngine } from '../../src/engine/load.js';
 import { createApp, servedEngine } from '../../src/http/index.js';
-import { convertedFixture, EXPECTED, maxAbsDiff } from '../helpers/fixture.js';
+import { convertedFixture, EXPECTED, FIXTURE_SENTENCES, maxAbsDiff } from '../helpers/fixture.js';
 import { startTestPeer, type TestPeer } from './test-peer.js';
 
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -19,7 +19,7 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 process.env.WRANGLER_LOG ??= 'warn';
 const { unstable_startWorker } = await import('wrangler');
 
-const TEXTS = [...new Set(EXPECTED.flatMap((c) => [...c.source_sentence, ...c.sentences_to_compare]))];
+const TEXTS = FIXTURE_SENTENCES;
 const QUERY = EXPECTED[0]!.source_sentence[0]!;
 
 let engine: Engine;

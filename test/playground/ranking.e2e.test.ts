@@ -9,142 +9,105 @@
  * message saying so; it never skips for that reason. (Without Chromium it is skipped loudly, like
  * playground.e2e.test.ts; COROM_REQUIRE_BROWSER=1 turns that into a failure.)
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadRanker } from '../../src/engine/load.js';
 import type { RunningServer } from '../../src/node/http-server.js';
-import { runServer } from '../../src/node/serve.js';
-import { parseServeConfig } from '../../src/node/serve-config.js';
 import { PLAYGROUND_IDS as ID, RANKING_CARD_EXAMPLE } from '../../src/playground/index.js';
+import { ARTIFACTS, describeInChromium, openChromiumPage } from '../helpers/chromium.js';
 import { convertedRanker, RANK_SCORE_ABS_TOL } from '../helpers/ranker-fixture.js';
+import { serveInProcess } from '../helpers/serve-in-process.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const ARTIFACTS = join(fileURLToPath(new URL('../../', import.meta.url)), 'test-results');
 const RANKER_ID = 'tiny-ranker';
 const NEEDS_ROUTES = 'this test needs the ranker routes of issue 15 (a ranker served by corom serve, kind in /v1/models, POST /v1/text-ranking)';
 
-const browserMissing = !existsSync(CHROMIUM);
-if (browserMissing && process.env.COROM_REQUIRE_BROWSER !== '1') {
-  console.warn(`\n${'!'.repeat(100)}\n!!! Playground ranking browser test SKIPPED: no Chromium at ${CHROMIUM} (scripts/install-chromium.sh or CHROMIUM_PATH).\n${'!'.repeat(100)}\n`);
-  it.skip(`Playground ranking e2e SKIPPED -- no Chromium at ${CHROMIUM}`, () => {});
-} else {
-  describe('Playground ranking view in headless Chromium against corom serve with a ranker', () => {
-    let server: RunningServer;
-    let stopServer: (() => Promise<void>) | undefined;
-    let serverLog = '';
-    let browser: Browser | undefined;
-    let page: Page;
-    let rankerDir: string;
-    const consoleProblems: string[] = [];
+describeInChromium('Playground ranking e2e', 'Playground ranking view in headless Chromium against corom serve with a ranker', () => {
+  let server: RunningServer;
+  let stopServer: (() => Promise<void>) | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let rankerDir: string;
+  let consoleProblems: string[] = [];
 
-    beforeAll(async () => {
-      if (browserMissing) throw new Error(`COROM_REQUIRE_BROWSER=1 but there is no Chromium at ${CHROMIUM}; run scripts/install-chromium.sh`);
-      rankerDir = await convertedRanker('fp32');
-      const config = parseServeConfig(['--model', rankerDir, '--model-id', RANKER_ID, '--dtype', 'fp32', '--host', '127.0.0.1', '--port', '0'], {});
-      const stderr = new PassThrough();
-      stderr.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
-      const shutdown = new AbortController();
-      let ready!: (s: RunningServer) => void;
-      const started = new Promise<RunningServer>((resolve) => (ready = resolve));
-      const exited = runServer(config, { stderr, env: { COROM_HOME: mkdtempSync(join(tmpdir(), 'corom-home-')) } }, { shutdown: shutdown.signal, onReady: ready });
-      server = await Promise.race([
-        started,
-        exited.then(
-          (code) => Promise.reject(new Error(`the server exited (code ${code}) instead of serving the tiny ranker -- ${NEEDS_ROUTES}:\n${serverLog}`)),
-          (error: unknown) => Promise.reject(new Error(`the server refused to serve the tiny ranker (${error instanceof Error ? error.message : String(error)}) -- ${NEEDS_ROUTES}`)),
-        ),
-      ]);
-      stopServer = async () => {
-        shutdown.abort();
-        await exited;
-      };
+  beforeAll(async () => {
+    rankerDir = await convertedRanker('fp32');
+    ({ server, stop: stopServer } = await serveInProcess(['--model', rankerDir, '--model-id', RANKER_ID, '--dtype', 'fp32', '--host', '127.0.0.1', '--port', '0'], {
+      exited: (code, stderr) => new Error(`the server exited (code ${code}) instead of serving the tiny ranker -- ${NEEDS_ROUTES}:\n${stderr}`),
+      refused: (error) => new Error(`the server refused to serve the tiny ranker (${error instanceof Error ? error.message : String(error)}) -- ${NEEDS_ROUTES}`),
+    }));
 
-      // Fail every test at once, with the reason, rather than each one by timeout.
-      const models = (await (await fetch(new URL('/v1/models', server.url))).json()) as { data?: { id: string; kind?: string }[] };
-      const entry = models.data?.find((m) => m.id === RANKER_ID);
-      if (entry?.kind !== 'rerank') throw new Error(`/v1/models does not report ${RANKER_ID} with kind "rerank" (got ${JSON.stringify(models)}) -- ${NEEDS_ROUTES}`);
-      const probe = await fetch(new URL('/v1/text-ranking', server.url), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ model: RANKER_ID, input: { source_sentence: ['q'], sentences_to_compare: ['p'] } }),
-      });
-      if (probe.status !== 200) throw new Error(`POST /v1/text-ranking answered ${probe.status}: ${await probe.text()} -- ${NEEDS_ROUTES}`);
-
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
-      page.setDefaultTimeout(15_000);
-      page.on('pageerror', (error) => consoleProblems.push(`page error: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error') consoleProblems.push(message.text());
-      });
-      mkdirSync(ARTIFACTS, { recursive: true });
+    // Fail every test at once, with the reason, rather than each one by timeout.
+    const models = (await (await fetch(new URL('/v1/models', server.url))).json()) as { data?: { id: string; kind?: string }[] };
+    const entry = models.data?.find((m) => m.id === RANKER_ID);
+    if (entry?.kind !== 'rerank') throw new Error(`/v1/models does not report ${RANKER_ID} with kind "rerank" (got ${JSON.stringify(models)}) -- ${NEEDS_ROUTES}`);
+    const probe = await fetch(new URL('/v1/text-ranking', server.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: RANKER_ID, input: { source_sentence: ['q'], sentences_to_compare: ['p'] } }),
     });
+    if (probe.status !== 200) throw new Error(`POST /v1/text-ranking answered ${probe.status}: ${await probe.text()} -- ${NEEDS_ROUTES}`);
 
-    afterAll(async () => {
-      await browser?.close();
-      await stopServer?.();
-    });
-
-    it('lists the ranker in the ranking view only, and ranks the card example exactly as /v1/text-ranking and the engine do', async () => {
-      await page.goto(server.url);
-      const rankOptions = page.locator(`#${ID.rankModel} option`);
-      await expect.poll(() => rankOptions.evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual([RANKER_ID]);
-      // The embedding view's list holds embedders only: none on this server.
-      expect(await page.locator(`#${ID.model} option`).evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['']);
-
-      await page.click(`#${ID.rankExample}`);
-      expect(await page.inputValue(`#${ID.rankQuery}`)).toBe(RANKING_CARD_EXAMPLE.query);
-      expect(await page.inputValue(`#${ID.rankPassages}`)).toBe(RANKING_CARD_EXAMPLE.passages.join('\n'));
-      await page.click(`#${ID.rankRun}`);
-      const hits = page.locator(`#${ID.rankList} > li`);
-      await expect.poll(() => hits.count(), { timeout: 20_000 }).toBe(RANKING_CARD_EXAMPLE.passages.length);
-
-      const shown = await hits.evaluateAll((items) =>
-        items.map((li) => ({
-          index: Number((li as HTMLElement).dataset.index),
-          score: Number((li as HTMLElement).dataset.score),
-          text: li.querySelector('.pg-hit-text')?.textContent ?? '',
-          scoreText: li.querySelector('.pg-score strong')?.textContent ?? '',
-          bar: (li.querySelector('.pg-bar-fill') as HTMLElement | null)?.style.width ?? '',
-        })),
-      );
-      const response = await fetch(new URL('/v1/text-ranking', server.url), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ model: RANKER_ID, input: { source_sentence: [RANKING_CARD_EXAMPLE.query], sentences_to_compare: RANKING_CARD_EXAMPLE.passages } }),
-      });
-      expect(response.status).toBe(200);
-      const { scores } = (await response.json()) as { scores: number[] };
-      const ranker = await loadRanker({ model: rankerDir, threads: 1 });
-      const engine = await ranker.rank(RANKING_CARD_EXAMPLE.query, RANKING_CARD_EXAMPLE.passages);
-      await ranker.close();
-      scores.forEach((s, i) => expect(Math.abs(s - engine.scores[i]!)).toBeLessThanOrEqual(RANK_SCORE_ABS_TOL));
-
-      const order = scores.map((score, index) => ({ score, index })).sort((a, b) => b.score - a.score || a.index - b.index);
-      expect(shown.map((s) => s.index)).toEqual(order.map((o) => o.index));
-      for (const hit of shown) {
-        expect(hit.score).toBeCloseTo(scores[hit.index]!, 6);
-        expect(hit.scoreText).toBe(scores[hit.index]!.toFixed(4));
-        expect(hit.text).toBe(RANKING_CARD_EXAMPLE.passages[hit.index]);
-        expect(parseFloat(hit.bar)).toBeCloseTo(scores[hit.index]! * 100, 3);
-      }
-      expect(await page.locator(`#${ID.rankSummary}`).textContent()).toContain(`最相关的是输入第 ${order[0]!.index + 1} 段`);
-      await page.locator(`#${ID.rankResults}`).screenshot({ path: join(ARTIFACTS, 'playground-ranking.png') });
-      expect(consoleProblems).toEqual([]);
-    });
-
-    it('says what is missing before sending an empty query', async () => {
-      await page.fill(`#${ID.rankQuery}`, '');
-      await page.click(`#${ID.rankRun}`);
-      await expect.poll(() => page.locator(`#${ID.error}`).textContent()).toContain('请输入查询');
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe(ID.rankQuery);
-    });
+    ({ browser, page, problems: consoleProblems } = await openChromiumPage());
   });
-}
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopServer?.();
+  });
+
+  it('lists the ranker in the ranking view only, and ranks the card example exactly as /v1/text-ranking and the engine do', async () => {
+    await page.goto(server.url);
+    const rankOptions = page.locator(`#${ID.rankModel} option`);
+    await expect.poll(() => rankOptions.evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual([RANKER_ID]);
+    // The embedding view's list holds embedders only: none on this server.
+    expect(await page.locator(`#${ID.model} option`).evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['']);
+
+    await page.click(`#${ID.rankExample}`);
+    expect(await page.inputValue(`#${ID.rankQuery}`)).toBe(RANKING_CARD_EXAMPLE.query);
+    expect(await page.inputValue(`#${ID.rankPassages}`)).toBe(RANKING_CARD_EXAMPLE.passages.join('\n'));
+    await page.click(`#${ID.rankRun}`);
+    const hits = page.locator(`#${ID.rankList} > li`);
+    await expect.poll(() => hits.count(), { timeout: 20_000 }).toBe(RANKING_CARD_EXAMPLE.passages.length);
+
+    const shown = await hits.evaluateAll((items) =>
+      items.map((li) => ({
+        index: Number((li as HTMLElement).dataset.index),
+        score: Number((li as HTMLElement).dataset.score),
+        text: li.querySelector('.pg-hit-text')?.textContent ?? '',
+        scoreText: li.querySelector('.pg-score strong')?.textContent ?? '',
+        bar: (li.querySelector('.pg-bar-fill') as HTMLElement | null)?.style.width ?? '',
+      })),
+    );
+    const response = await fetch(new URL('/v1/text-ranking', server.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: RANKER_ID, input: { source_sentence: [RANKING_CARD_EXAMPLE.query], sentences_to_compare: RANKING_CARD_EXAMPLE.passages } }),
+    });
+    expect(response.status).toBe(200);
+    const { scores } = (await response.json()) as { scores: number[] };
+    const ranker = await loadRanker({ model: rankerDir, threads: 1 });
+    const engine = await ranker.rank(RANKING_CARD_EXAMPLE.query, RANKING_CARD_EXAMPLE.passages);
+    await ranker.close();
+    scores.forEach((s, i) => expect(Math.abs(s - engine.scores[i]!)).toBeLessThanOrEqual(RANK_SCORE_ABS_TOL));
+
+    const order = scores.map((score, index) => ({ score, index })).sort((a, b) => b.score - a.score || a.index - b.index);
+    expect(shown.map((s) => s.index)).toEqual(order.map((o) => o.index));
+    for (const hit of shown) {
+      expect(hit.score).toBeCloseTo(scores[hit.index]!, 6);
+      expect(hit.scoreText).toBe(scores[hit.index]!.toFixed(4));
+      expect(hit.text).toBe(RANKING_CARD_EXAMPLE.passages[hit.index]);
+      expect(parseFloat(hit.bar)).toBeCloseTo(scores[hit.index]! * 100, 3);
+    }
+    expect(await page.locator(`#${ID.rankSummary}`).textContent()).toContain(`最相关的是输入第 ${order[0]!.index + 1} 段`);
+    await page.locator(`#${ID.rankResults}`).screenshot({ path: join(ARTIFACTS, 'playground-ranking.png') });
+    expect(consoleProblems).toEqual([]);
+  });
+
+  it('says what is missing before sending an empty query', async () => {
+    await page.fill(`#${ID.rankQuery}`, '');
+    await page.click(`#${ID.rankRun}`);
+    await expect.poll(() => page.locator(`#${ID.error}`).textContent()).toContain('请输入查询');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(ID.rankQuery);
+  });
+});

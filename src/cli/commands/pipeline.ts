@@ -4,7 +4,7 @@ import { parsePipelineInput } from '../../engine/pipeline-input.js';
 import { parseFlags } from '../../flags.js';
 import type { Command } from '../command.js';
 import { engineOptions, MODEL_FLAGS, MODEL_FLAGS_USAGE } from '../model-flags.js';
-import { readAll } from '../stdin-lines.js';
+import { readJson } from '../stdin-lines.js';
 
 export const pipelineCommand: Command = {
   name: 'pipeline',
@@ -17,13 +17,7 @@ then every compared sentence, and the dot product of the first vector with each 
 ${MODEL_FLAGS_USAGE}`,
   async run(argv, io) {
     const { values } = parseFlags(argv, MODEL_FLAGS, { min: 0, max: 0, names: '' });
-    const text = await readAll(io.stdin);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new CoromError('stdin: not valid JSON (expected one object {"source_sentence": [...], "sentences_to_compare": [...]})');
-    }
+    const raw = await readJson(io.stdin, 'one object {"source_sentence": [...], "sentences_to_compare": [...]}');
     const input = parsePipelineInput(raw, (m) => new CoromError(`stdin: ${m}`));
     const engine = await loadEngine(engineOptions(values, (l) => io.stderr.write(l + '\n')));
     try {

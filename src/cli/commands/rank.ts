@@ -4,7 +4,7 @@ import { CoromError } from '../../errors.js';
 import { parseFlags } from '../../flags.js';
 import type { Command } from '../command.js';
 import { engineOptions, MODEL_FLAGS, MODEL_FLAGS_USAGE } from '../model-flags.js';
-import { readAll } from '../stdin-lines.js';
+import { readJson } from '../stdin-lines.js';
 
 export const rankCommand: Command = {
   name: 'rank',
@@ -20,13 +20,7 @@ ${MODEL_FLAGS_USAGE}
   async run(argv, io) {
     const { values } = parseFlags(argv, { ...MODEL_FLAGS, logits: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
     const options = engineOptions(values, (l) => io.stderr.write(l + '\n'));
-    const text = await readAll(io.stdin);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new CoromError('stdin: not valid JSON (expected one object {"source_sentence": [query], "sentences_to_compare": [...]})');
-    }
+    const raw = await readJson(io.stdin, 'one object {"source_sentence": [query], "sentences_to_compare": [...]}');
     const input = parseRankingInput(raw, (m) => new CoromError(`stdin: ${m}`));
     const ranker = await loadRanker(options);
     try {

@@ -7,31 +7,18 @@ import { RANKING_CARD_EXAMPLE } from '../examples.js';
 import { PLAYGROUND_IDS as ID } from '../ids.js';
 import { byId, make } from './dom.js';
 import { isRunShortcut } from './keyboard.js';
-import { answeringBackend, modelOptionLabel, modelsOfKind } from './models.js';
+import { fillModelSelect } from './model-select.js';
+import { answeringBackend, modelsOfKind } from './models.js';
 import { buildRankingRequest, checkRankingInput, parseRankingOutput, rankingSummary, rankPassages, splitPassages, type RankedPassage } from './ranking.js';
-import { formatNumber } from './scores.js';
+import { hitItem, labelledNumber, renderFactList } from './render.js';
 import type { PlaygroundShell, PlaygroundView } from './view.js';
+import { sendViewRequest, showRequestFailure } from './view-request.js';
 
 function renderRanked(target: HTMLOListElement, ranked: readonly RankedPassage[], passages: readonly string[]): void {
   target.replaceChildren(
-    ...ranked.map((hit, rank) => {
-      const item = make('li', 'pg-hit');
-      item.dataset.index = String(hit.index);
-      item.dataset.score = String(hit.score);
-      const head = make('div', 'pg-hit-head');
-      head.append(make('span', 'pg-rank', `#${rank + 1}`), make('span', 'pg-hit-text', passages[hit.index]));
-      const bar = make('div', 'pg-bar');
-      bar.setAttribute('aria-hidden', 'true');
-      const fill = make('span', 'pg-bar-fill');
-      fill.style.width = `${hit.barPercent}%`;
-      bar.append(fill);
-      const numbers = make('div', 'pg-hit-numbers');
-      const score = make('span', 'pg-score', '相关性 ');
-      score.append(make('strong', undefined, formatNumber(hit.score, 4)));
-      numbers.append(score, make('span', 'pg-origin', `（输入第 ${hit.index + 1} 段）`));
-      item.append(head, bar, numbers);
-      return item;
-    }),
+    ...ranked.map((hit, rank) =>
+      hitItem(rank, hit, passages[hit.index], [labelledNumber('pg-score', '相关性 ', hit.score), make('span', 'pg-origin', `（输入第 ${hit.index + 1} 段）`)]),
+    ),
   );
 }
 
@@ -50,21 +37,7 @@ export const rankingView: PlaygroundView = {
     const list = byId<HTMLOListElement>(ID.rankList);
 
     function fillModels(): void {
-      const rankers = modelsOfKind(shell.models(), 'rerank');
-      const previous = modelSelect.value;
-      modelSelect.replaceChildren(
-        ...rankers.map((model) => {
-          const option = make('option', undefined, modelOptionLabel(model));
-          option.value = model.id;
-          return option;
-        }),
-      );
-      if (rankers.length === 0) {
-        const option = make('option', undefined, '（服务没有排序模型）');
-        option.value = '';
-        modelSelect.append(option);
-      } else if (rankers.some((m) => m.id === previous)) modelSelect.value = previous;
-      modelSelect.disabled = rankers.length === 0;
+      fillModelSelect(modelSelect, shell.models(), 'rerank', '（服务没有排序模型）');
     }
 
     function loadExample(): void {
@@ -83,26 +56,11 @@ export const rankingView: PlaygroundView = {
         return;
       }
       const request = buildRankingRequest(modelSelect.value, query.value, passages);
-      runButton.disabled = true;
-      results.setAttribute('aria-busy', 'true');
-      shell.say('排序中…');
-      const started = performance.now();
-      const result = await shell.api('/v1/text-ranking', request);
-      const latencyMs = performance.now() - started;
-      runButton.disabled = false;
-      results.setAttribute('aria-busy', 'false');
-      if (!result.ok) {
-        if (result.status === 401) return shell.needKey(result.message, 'rank', run);
-        shell.say('请求失败');
-        shell.showError(result.message);
-        return;
-      }
+      const sent = await sendViewRequest(shell, '/v1/text-ranking', request, { button: runButton, results, busyText: '排序中…', name: 'rank', retry: run });
+      if (!sent) return;
+      const { result, latencyMs } = sent;
       const parsed = parseRankingOutput(result.payload, passages.length);
-      if (!parsed.ok) {
-        shell.say('请求失败');
-        shell.showError(parsed.message);
-        return;
-      }
+      if (!parsed.ok) return showRequestFailure(shell, parsed.message);
       const ranked = rankPassages(parsed.scores);
       const modelId = request.model ?? modelsOfKind(shell.models(), 'rerank')[0]?.id ?? '默认模型';
       results.hidden = false;
@@ -112,14 +70,7 @@ export const rankingView: PlaygroundView = {
         ['延迟', `${Math.round(latencyMs)} ms（往返）`],
         ['请求 ID', result.headers.get('x-request-id') ?? '—'],
       ];
-      meta.replaceChildren(
-        ...facts.map(([term, value]) => {
-          const item = make('div', 'pg-meta-item');
-          item.append(make('dt', undefined, term), make('dd', undefined, value));
-          item.dataset.field = term;
-          return item;
-        }),
-      );
+      renderFactList(meta, facts);
       renderRanked(list, ranked, passages);
       summary.textContent = rankingSummary(ranked);
       shell.say(`完成：${ranked.length} 个段落已排序，用时 ${Math.round(latencyMs)} ms`);

@@ -18,8 +18,13 @@ export function renderFacts(target: HTMLElement, facts: ResultFacts): void {
     ['维度', String(facts.dimensions)],
     ['请求 ID', facts.requestId],
   ];
+  renderFactList(target, items);
+}
+
+/** A results facts line: one term and value per fact, each item tagged data-field with its term. */
+export function renderFactList(target: HTMLElement, facts: ReadonlyArray<readonly [string, string]>): void {
   target.replaceChildren(
-    ...items.map(([term, value]) => {
+    ...facts.map(([term, value]) => {
       const item = make('div', 'pg-meta-item');
       item.append(make('dt', undefined, term), make('dd', undefined, value));
       item.dataset.field = term;
@@ -32,27 +37,43 @@ export function renderFacts(target: HTMLElement, facts: ResultFacts): void {
 export function renderRanking(target: HTMLOListElement, ranked: readonly RankedHit[], sentences: readonly string[]): void {
   target.replaceChildren(
     ...ranked.map((hit, rank) => {
-      const item = make('li', 'pg-hit');
-      item.dataset.index = String(hit.index);
-      item.dataset.score = String(hit.score);
+      const item = hitItem(rank, hit, sentences[hit.index], [
+        labelledNumber('pg-score', '点积 ', hit.score),
+        labelledNumber('pg-cosine', '余弦 ', hit.cosine),
+        make('span', 'pg-origin', `（输入第 ${hit.index + 1} 句）`),
+      ]);
       item.dataset.cosine = String(hit.cosine);
-      const head = make('div', 'pg-hit-head');
-      head.append(make('span', 'pg-rank', `#${rank + 1}`), make('span', 'pg-hit-text', sentences[hit.index]));
-      const bar = make('div', 'pg-bar');
-      bar.setAttribute('aria-hidden', 'true');
-      const fill = make('span', hit.score < 0 ? 'pg-bar-fill pg-negative' : 'pg-bar-fill');
-      fill.style.width = `${hit.barPercent}%`;
-      bar.append(fill);
-      const numbers = make('div', 'pg-hit-numbers');
-      const dot = make('span', 'pg-score', '点积 ');
-      dot.append(make('strong', undefined, formatNumber(hit.score, 4)));
-      const cos = make('span', 'pg-cosine', '余弦 ');
-      cos.append(make('strong', undefined, formatNumber(hit.cosine, 4)));
-      numbers.append(dot, cos, make('span', 'pg-origin', `（输入第 ${hit.index + 1} 句）`));
-      item.append(head, bar, numbers);
       return item;
     }),
   );
+}
+
+/**
+ * One ranked hit of either view: its rank and text, a bar of `barPercent` (marked negative below
+ * zero), then `numbers`; its input index and score ride along in data-*.
+ */
+export function hitItem(rank: number, hit: { index: number; score: number; barPercent: number }, text: string, numbers: readonly HTMLElement[]): HTMLLIElement {
+  const item = make('li', 'pg-hit');
+  item.dataset.index = String(hit.index);
+  item.dataset.score = String(hit.score);
+  const head = make('div', 'pg-hit-head');
+  head.append(make('span', 'pg-rank', `#${rank + 1}`), make('span', 'pg-hit-text', text));
+  const bar = make('div', 'pg-bar');
+  bar.setAttribute('aria-hidden', 'true');
+  const fill = make('span', hit.score < 0 ? 'pg-bar-fill pg-negative' : 'pg-bar-fill');
+  fill.style.width = `${hit.barPercent}%`;
+  bar.append(fill);
+  const row = make('div', 'pg-hit-numbers');
+  row.append(...numbers);
+  item.append(head, bar, row);
+  return item;
+}
+
+/** `label` then the value to 4 decimals in bold. */
+export function labelledNumber(className: string, label: string, value: number): HTMLSpanElement {
+  const span = make('span', className, label);
+  span.append(make('strong', undefined, formatNumber(value, 4)));
+  return span;
 }
 
 /** The first `previewDimensions` components and the L2 norm of every vector (source first). */

@@ -5,10 +5,11 @@
  */
 import { API_KEY_STORAGE, PLAYGROUND_IDS as ID } from '../ids.js';
 import { callApi } from './api.js';
-import { byId, make } from './dom.js';
+import { byId } from './dom.js';
 import { isSaveKey } from './keyboard.js';
 import { createKeyStore } from './key-store.js';
-import { modelListRetryDelayMs, modelOptionLabel, modelsOfKind, parseModelList, type ModelCard } from './models.js';
+import { fillModelSelect } from './model-select.js';
+import { modelListRetryDelayMs, parseModelList, type ModelCard } from './models.js';
 import type { PlaygroundShell } from './view.js';
 
 const LOADING_PREFIX = '服务正在加载模型';
@@ -72,23 +73,7 @@ export function startShell(): PlaygroundShell {
     if (status.textContent?.startsWith(LOADING_PREFIX)) say('模型已就绪');
     models = parseModelList(result.payload);
     // This selector is the embedding view's; the ranking view fills its own from models().
-    const embedders = modelsOfKind(models, 'embedding');
-    const previous = modelSelect.value;
-    modelSelect.replaceChildren(
-      ...embedders.map((model) => {
-        const option = make('option', undefined, modelOptionLabel(model));
-        option.value = model.id;
-        return option;
-      }),
-    );
-    if (embedders.length === 0) {
-      const option = make('option', undefined, '（服务没有可用的句向量模型）');
-      option.value = '';
-      modelSelect.append(option);
-    } else if (embedders.some((m) => m.id === previous)) {
-      modelSelect.value = previous;
-    }
-    modelSelect.disabled = embedders.length === 0;
+    fillModelSelect(modelSelect, models, 'embedding', '（服务没有可用的句向量模型）');
     changed();
     return true;
   }

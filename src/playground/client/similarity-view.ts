@@ -13,6 +13,7 @@ import { renderFacts, renderRanking, renderVectorTable } from './render.js';
 import { rankHits, resultSummary } from './scores.js';
 import { buildSnippets } from './snippets.js';
 import type { PlaygroundShell, PlaygroundView } from './view.js';
+import { sendViewRequest, showRequestFailure } from './view-request.js';
 
 export const similarityView: PlaygroundView = {
   name: 'similarity',
@@ -126,28 +127,12 @@ export const similarityView: PlaygroundView = {
         return;
       }
       const request = currentRequest();
-      runButton.disabled = true;
-      results.setAttribute('aria-busy', 'true');
-      shell.say('计算中…');
-      const started = performance.now();
-      const result = await shell.api('/v1/sentence-embedding', request);
-      const latencyMs = performance.now() - started;
-      runButton.disabled = false;
-      results.setAttribute('aria-busy', 'false');
-
-      if (!result.ok) {
-        if (result.status === 401) return shell.needKey(result.message, 'run', run);
-        shell.say('请求失败');
-        shell.showError(result.message);
-        return;
-      }
+      const sent = await sendViewRequest(shell, '/v1/sentence-embedding', request, { button: runButton, results, busyText: '计算中…', name: 'run', retry: run });
+      if (!sent) return;
+      const { result, latencyMs } = sent;
       const texts = requestTexts(request);
       const parsed = parsePipelineOutput(result.payload, texts.length);
-      if (!parsed.ok) {
-        shell.say('请求失败');
-        shell.showError(parsed.message);
-        return;
-      }
+      if (!parsed.ok) return showRequestFailure(shell, parsed.message);
       const { embedding, scores } = parsed.output;
       const modelId = request.model ?? modelsOfKind(shell.models(), 'embedding')[0]?.id ?? '默认模型';
       const ranked = rankHits(embedding, scores);
