@@ -19,8 +19,8 @@
  * A set of 1 shard (`--shards 1`) is the whole model in ONE isolate, as a one-isolate deployment
  * runs it: the front Worker with MODEL_SHARDS = "<dtype>" and a single shard Worker (SHARD_1) that
  * loads the ORT-format file with the low-memory loader. (The front's own unsplit path,
- * MODEL_SHARDS = "", loads model.<dtype>.onnx without that loader: coROM-base q4 peaks at ~231 MB
- * there, docs/edge-memory.md, and is refused by the memory budget.) So q4 in one isolate is
+ * MODEL_SHARDS = "", loads model.<dtype>.onnx without that loader: coROM-base q4 peaks at 231 MB
+ * there, docs/edge-memory.md, over the isolate's 128 MB.) So q4 in one isolate is
  * `--dtype q4 --shards 1`, the small model as fp32 in one isolate `--dtype fp32 --shards 1`.
  * --for-scale: measure a set that fits no isolate (no batch size within the cap budget, so no cap
  * recorded) anyway, at 1 x maxLength tokens, the Worker's own limit for a set without a cap:
