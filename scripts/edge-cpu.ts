@@ -7,7 +7,7 @@
  * time, nanoseconds) right before and after each request, one request at a time, after warm-up
  * runs (the first runs also compile ORT's WebAssembly in background threads).
  *
- *   node --import tsx scripts/edge-cpu.ts [--dir FOLDER] [--dtype int8|q4|fp32] [--shards N] [--shape small|base] [--runs 5] [--for-scale]
+ *   node --import tsx scripts/edge-cpu.ts [--dir FOLDER] [--dtype int8|q4|fp32] [--shards N] [--shape small|base] [--runs 5] [--for-scale] [--compare-node DIR]
  *
  * --dir: a folder converted with `corom convert SRC DIR --dtype D --shards N --ort-format` and
  * recorded with `scripts/edge-memory.ts --record DIR` (its batch cap is used); --dtype picks its
@@ -26,6 +26,11 @@
  * recorded) anyway, at 1 x maxLength tokens, the Worker's own limit for a set without a cap:
  * local workerd does not enforce 128 MB. For scale only (the fp32 small model: 135.5 MB at 1 x 128
  * in one isolate); the output says so.
+ * --compare-node DIR: after the CPU runs, 16 CMRC 2018 texts through the chain (one request,
+ * normalize false) against onnxruntime-node on DIR's unsplit model.<dtype>.onnx converted from the
+ * same checkpoint (`corom convert SRC DIR --dtype D`), run in the same batches (length buckets of
+ * the cap, as the front makes them: int8 quantizes activations per run); prints the min cosine and
+ * max abs difference per vector.
  * Prints JSON and a markdown table.
  * Linux only (/proc). Not a test: minutes, and the numbers depend on the machine.
  */
@@ -35,7 +40,11 @@ import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { loadEngine } from '../src/engine/load.js';
+import { cosine } from '../src/engine/vectors.js';
+import { lengthBuckets } from '../src/runtime/length-buckets.js';
 import { convertShards } from '../src/store/shards.js';
+import { loadCorpus } from './bench/corpus.js';
 import type { ConvertedMetadata } from '../src/store/metadata.js';
 import { startWorkerd, WRANGLER_SHARD_CONFIG, type WorkerdWorker } from '../test/worker/workerd-harness.js';
 import { DTYPES, type Dtype } from '../src/engine/types.js';
@@ -43,7 +52,7 @@ import { COROM_BASE_SHAPE, SMALL_SHAPE, writeRandomBert } from './lib/random-ber
 import { measureShardSets } from './lib/shard-table.js';
 
 const { values: flags } = parseArgs({
-  options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, shape: { type: 'string', default: 'small' }, dtype: { type: 'string' }, shards: { type: 'string' }, 'for-scale': { type: 'boolean', default: false } },
+  options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, shape: { type: 'string', default: 'small' }, dtype: { type: 'string' }, shards: { type: 'string' }, 'for-scale': { type: 'boolean', default: false }, 'compare-node': { type: 'string' } },
 });
 const runs = Number(flags.runs);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -98,10 +107,10 @@ async function workerdPids(): Promise<Set<number>> {
   return out;
 }
 
-/** CPU nanoseconds of all threads of `pid` so far. */
+/** CPU nanoseconds of all threads of `pid` so far (0 once it is gone). */
 async function cpuNs(pid: number): Promise<number> {
   let total = 0;
-  for (const tid of await readdir(`/proc/${pid}/task`)) {
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
     const text = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0');
     total += Number(text.split(' ')[0]);
   }
@@ -109,19 +118,24 @@ async function cpuNs(pid: number): Promise<number> {
 }
 
 /**
- * The workerd processes that appeared while each Worker started, named after it. wrangler also
- * starts helper workerd processes (its dev proxy), and a Worker's own process may appear only
- * while the next one starts, so the names are a hint, not an attribution: the reliable figure is
- * the total over every workerd process (all Workers of the chain plus wrangler's proxies).
+ * Every workerd process of this run, named after the Worker being started when it was first seen.
+ * wrangler starts two per Worker (the Worker's and its dev proxy's), and one may appear only after
+ * the next Worker's start began, so the names are a hint, not an attribution: the reliable figure
+ * is the total over every workerd process (all Workers of the chain plus wrangler's proxies).
+ * Each measurement scans again, so a process first seen then is counted too.
  */
 const processes: Array<{ name: string; pid: number }> = [];
 const workers: Array<{ name: string; worker: WorkerdWorker }> = [];
+async function adopt(name: string): Promise<number> {
+  const fresh = [...(await workerdPids())].filter((p) => !processes.some((x) => x.pid === p));
+  fresh.forEach((pid) => processes.push({ name: `${name} (pid ${pid})`, pid }));
+  return fresh.length;
+}
 async function start(name: string, run: () => Promise<WorkerdWorker>): Promise<WorkerdWorker> {
-  const before = await workerdPids();
+  const before = processes.length;
   const worker = await run();
-  const fresh = [...(await workerdPids())].filter((p) => !before.has(p) && !processes.some((x) => x.pid === p));
-  if (fresh.length === 0) throw new Error(`no new workerd process for ${name}`);
-  fresh.forEach((pid, i) => processes.push({ name: fresh.length === 1 ? name : `${name} (process ${i + 1})`, pid }));
+  await adopt(name);
+  if (processes.length === before) throw new Error(`no new workerd process for ${name}`);
   workers.push({ name, worker });
   return worker;
 }
@@ -142,15 +156,18 @@ try {
   const full = Array.from({ length: cap.rows }, (_, i) => `${i}${'测'.repeat(200)}`);
 
   async function measure(input: string[]): Promise<{ wallMs: number; cpuMs: Record<string, number> }> {
+    await adopt('seen later');
     const before = await Promise.all(processes.map((w) => cpuNs(w.pid)));
     const response = await front.postJson('/v1/embeddings', { input });
+    // A process first seen now ran entirely within the request: counted from 0.
+    for (let added = await adopt('seen during a request'); added > 0; added--) before.push(0);
     const after = await Promise.all(processes.map((w) => cpuNs(w.pid)));
     if (response.status !== 200 || response.headers.get('x-corom-backend') !== `wasm-shards:${set!.count}`) throw new Error(`answered ${response.status} ${response.headers.get('x-corom-backend')}: ${JSON.stringify(response.body).slice(0, 300)}`);
     return { wallMs: response.ms, cpuMs: Object.fromEntries(processes.map((w, i) => [w.name, (after[i]! - before[i]!) / 1e6])) };
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   function summarize(samples: Array<{ wallMs: number; cpuMs: Record<string, number> }>) {
-    const perWorker = Object.fromEntries(processes.map((w) => [w.name, +median(samples.map((s) => s.cpuMs[w.name]!)).toFixed(1)]));
+    const perWorker = Object.fromEntries(processes.map((w) => [w.name, +median(samples.map((s) => s.cpuMs[w.name] ?? 0)).toFixed(1)]));
     const total = +median(samples.map((s) => Object.values(s.cpuMs).reduce((a, b) => a + b, 0))).toFixed(1);
     return { cpuMs: perWorker, totalCpuMs: total, wallMs: +median(samples.map((s) => s.wallMs)).toFixed(0) };
   }
@@ -164,6 +181,32 @@ try {
   const batches = [];
   for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) batches.push(await measure(full));
   const health = await Promise.all(workers.filter((w) => w.name !== 'front').map(async (w) => (await w.worker.get('/health')).body));
+
+  let nodeComparison: { texts: number; runs: number; minCosine: number; maxAbsDiff: number; against: string } | undefined;
+  if (flags['compare-node']) {
+    const nodeDir = resolve(flags['compare-node']);
+    log(`comparing with onnxruntime-node on ${nodeDir} (model.${set.dtype}.onnx) ...`);
+    const engine = await loadEngine({ model: nodeDir, dtype: set.dtype, backend: 'node', threads: 1 });
+    try {
+      const texts = loadCorpus('data/cmrc2018/cmrc2018_dev.json', 16).mixed;
+      const response = await front.postJson('/v1/embeddings', { input: texts, normalize: false });
+      if (response.status !== 200) throw new Error(`answered ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`);
+      const ids = engine.tokenize(texts);
+      const expected = new Array<Float32Array>(texts.length);
+      const buckets = lengthBuckets(ids.map((x) => x.length), { maxBatchSize: cap.rows, maxBatchTokens: cap.rows * cap.maxLength });
+      for (const bucket of buckets) (await engine.embedTokens(bucket.map((i) => ids[i]!))).forEach((v, row) => (expected[bucket[row]!] = v));
+      let minCosine = 1;
+      let maxAbs = 0;
+      (response.body.data as Array<{ embedding: number[] }>).forEach((d, i) => {
+        const got = Float32Array.from(d.embedding);
+        minCosine = Math.min(minCosine, cosine(got, expected[i]!));
+        for (let k = 0; k < got.length; k++) maxAbs = Math.max(maxAbs, Math.abs(got[k]! - expected[i]![k]!));
+      });
+      nodeComparison = { texts: texts.length, runs: buckets.length, minCosine: +minCosine.toFixed(7), maxAbsDiff: Number(maxAbs.toExponential(2)), against: `onnxruntime-node ${set.dtype}, ${basename(nodeDir)}/model.${set.dtype}.onnx` };
+    } finally {
+      await engine.close();
+    }
+  }
 
   const result = {
     folder: basename(dir),
@@ -179,6 +222,7 @@ try {
     query: summarize(queries),
     batchAtCap: summarize(batches),
     shardWasmMB: health.map((h) => +((h.wasmMemoryBytes as number) / 1e6).toFixed(1)),
+    ...(nodeComparison ? { nodeComparison } : {}),
   };
   console.log(JSON.stringify(result, null, 2));
   const names = processes.map((w) => w.name);
@@ -187,6 +231,7 @@ try {
   console.log(`| ${tokens}-token query (median of ${runs}) | ${names.map((n) => result.query.cpuMs[n]).join(' | ')} | ${result.query.totalCpuMs} | ${result.query.wallMs} |`);
   console.log(`| ${cap.rows} x ${cap.maxLength} tokens, ${overBudget ? 'no cap fits: for scale only' : 'the cap'} (median of ${batches.length}) | ${names.map((n) => result.batchAtCap.cpuMs[n]).join(' | ')} | ${result.batchAtCap.totalCpuMs} | ${result.batchAtCap.wallMs} |`);
   console.log(`| first request of fresh isolates, ${overBudget ? `${cap.rows} x ${cap.maxLength}` : 'at the cap'} (loads + compiles) | ${names.map((n) => result.firstRequestAtCap.cpuMs[n]).join(' | ')} | ${Object.values(result.firstRequestAtCap.cpuMs).reduce((a, b) => a + b, 0).toFixed(1)} | ${result.firstRequestAtCap.wallMs} |`);
+  if (nodeComparison) console.log(`\n${nodeComparison.texts} CMRC texts in ${nodeComparison.runs} runs, workerd chain vs ${nodeComparison.against}, same batches: min cosine ${nodeComparison.minCosine.toFixed(7)}, max abs diff ${nodeComparison.maxAbsDiff.toExponential(2)}`);
 } finally {
   await Promise.all(workers.map((w) => w.worker.dispose()));
   await rm(registry, { recursive: true, force: true });
