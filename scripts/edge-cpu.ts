@@ -27,10 +27,10 @@
  * local workerd does not enforce 128 MB. For scale only (the fp32 small model: 135.5 MB at 1 x 128
  * in one isolate); the output says so.
  * --compare-node DIR: after the CPU runs, 16 CMRC 2018 texts through the chain (one request,
- * normalize false) against onnxruntime-node on DIR's unsplit model.<dtype>.onnx converted from the
- * same checkpoint (`corom convert SRC DIR --dtype D`), run in the same batches (length buckets of
- * the cap, as the front makes them: int8 quantizes activations per run); prints the min cosine and
- * max abs difference per vector.
+ * normalize false) against onnxruntime-node, and onnxruntime-web under Node, on DIR's unsplit
+ * model.<dtype>.onnx converted from the same checkpoint (`corom convert SRC DIR --dtype D`), run in
+ * the same batches (length buckets of the cap, as the front makes them: int8 quantizes activations
+ * per run); prints the min cosine and max abs difference per vector for each.
  * Prints JSON and a markdown table.
  * Linux only (/proc). Not a test: minutes, and the numbers depend on the machine.
  */
@@ -182,29 +182,35 @@ try {
   for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) batches.push(await measure(full));
   const health = await Promise.all(workers.filter((w) => w.name !== 'front').map(async (w) => (await w.worker.get('/health')).body));
 
-  let nodeComparison: { texts: number; runs: number; minCosine: number; maxAbsDiff: number; against: string } | undefined;
+  type Comparison = { texts: number; runs: number; minCosine: number; maxAbsDiff: number; against: string };
+  const comparisons: Comparison[] = [];
   if (flags['compare-node']) {
     const nodeDir = resolve(flags['compare-node']);
-    log(`comparing with onnxruntime-node on ${nodeDir} (model.${set.dtype}.onnx) ...`);
-    const engine = await loadEngine({ model: nodeDir, dtype: set.dtype, backend: 'node', threads: 1 });
-    try {
-      const texts = loadCorpus('data/cmrc2018/cmrc2018_dev.json', 16).mixed;
-      const response = await front.postJson('/v1/embeddings', { input: texts, normalize: false });
-      if (response.status !== 200) throw new Error(`answered ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`);
-      const ids = engine.tokenize(texts);
-      const expected = new Array<Float32Array>(texts.length);
-      const buckets = lengthBuckets(ids.map((x) => x.length), { maxBatchSize: cap.rows, maxBatchTokens: cap.rows * cap.maxLength });
-      for (const bucket of buckets) (await engine.embedTokens(bucket.map((i) => ids[i]!))).forEach((v, row) => (expected[bucket[row]!] = v));
-      let minCosine = 1;
-      let maxAbs = 0;
-      (response.body.data as Array<{ embedding: number[] }>).forEach((d, i) => {
-        const got = Float32Array.from(d.embedding);
-        minCosine = Math.min(minCosine, cosine(got, expected[i]!));
-        for (let k = 0; k < got.length; k++) maxAbs = Math.max(maxAbs, Math.abs(got[k]! - expected[i]![k]!));
-      });
-      nodeComparison = { texts: texts.length, runs: buckets.length, minCosine: +minCosine.toFixed(7), maxAbsDiff: Number(maxAbs.toExponential(2)), against: `onnxruntime-node ${set.dtype}, ${basename(nodeDir)}/model.${set.dtype}.onnx` };
-    } finally {
-      await engine.close();
+    const texts = loadCorpus('data/cmrc2018/cmrc2018_dev.json', 16).mixed;
+    const response = await front.postJson('/v1/embeddings', { input: texts, normalize: false });
+    if (response.status !== 200) throw new Error(`answered ${response.status}: ${JSON.stringify(response.body).slice(0, 300)}`);
+    const got = (response.body.data as Array<{ embedding: number[] }>).map((d) => Float32Array.from(d.embedding));
+    // onnxruntime-node (corom serve's backend) and, to tell a kernel difference from a chain one,
+    // onnxruntime-web under Node on the same unsplit graph.
+    for (const backend of ['node', 'wasm'] as const) {
+      log(`comparing with the ${backend} backend on ${nodeDir} (model.${set.dtype}.onnx) ...`);
+      const engine = await loadEngine({ model: nodeDir, dtype: set.dtype, backend, threads: 1 });
+      try {
+        const ids = engine.tokenize(texts);
+        const expected = new Array<Float32Array>(texts.length);
+        const buckets = lengthBuckets(ids.map((x) => x.length), { maxBatchSize: cap.rows, maxBatchTokens: cap.rows * cap.maxLength });
+        for (const bucket of buckets) (await engine.embedTokens(bucket.map((i) => ids[i]!))).forEach((v, row) => (expected[bucket[row]!] = v));
+        let minCosine = 1;
+        let maxAbs = 0;
+        got.forEach((v, i) => {
+          minCosine = Math.min(minCosine, cosine(v, expected[i]!));
+          for (let k = 0; k < v.length; k++) maxAbs = Math.max(maxAbs, Math.abs(v[k]! - expected[i]![k]!));
+        });
+        const runtime = backend === 'node' ? 'onnxruntime-node' : 'onnxruntime-web under Node';
+        comparisons.push({ texts: texts.length, runs: buckets.length, minCosine: +minCosine.toFixed(7), maxAbsDiff: Number(maxAbs.toExponential(2)), against: `${runtime}, ${basename(nodeDir)}/model.${set.dtype}.onnx` });
+      } finally {
+        await engine.close();
+      }
     }
   }
 
@@ -222,7 +228,7 @@ try {
     query: summarize(queries),
     batchAtCap: summarize(batches),
     shardWasmMB: health.map((h) => +((h.wasmMemoryBytes as number) / 1e6).toFixed(1)),
-    ...(nodeComparison ? { nodeComparison } : {}),
+    ...(comparisons.length ? { comparisons } : {}),
   };
   console.log(JSON.stringify(result, null, 2));
   const names = processes.map((w) => w.name);
@@ -231,7 +237,7 @@ try {
   console.log(`| ${tokens}-token query (median of ${runs}) | ${names.map((n) => result.query.cpuMs[n]).join(' | ')} | ${result.query.totalCpuMs} | ${result.query.wallMs} |`);
   console.log(`| ${cap.rows} x ${cap.maxLength} tokens, ${overBudget ? 'no cap fits: for scale only' : 'the cap'} (median of ${batches.length}) | ${names.map((n) => result.batchAtCap.cpuMs[n]).join(' | ')} | ${result.batchAtCap.totalCpuMs} | ${result.batchAtCap.wallMs} |`);
   console.log(`| first request of fresh isolates, ${overBudget ? `${cap.rows} x ${cap.maxLength}` : 'at the cap'} (loads + compiles) | ${names.map((n) => result.firstRequestAtCap.cpuMs[n]).join(' | ')} | ${Object.values(result.firstRequestAtCap.cpuMs).reduce((a, b) => a + b, 0).toFixed(1)} | ${result.firstRequestAtCap.wallMs} |`);
-  if (nodeComparison) console.log(`\n${nodeComparison.texts} CMRC texts in ${nodeComparison.runs} runs, workerd chain vs ${nodeComparison.against}, same batches: min cosine ${nodeComparison.minCosine.toFixed(7)}, max abs diff ${nodeComparison.maxAbsDiff.toExponential(2)}`);
+  for (const c of comparisons) console.log(`${c.texts} CMRC texts in ${c.runs} runs, workerd chain vs ${c.against}, same batches: min cosine ${c.minCosine.toFixed(7)}, max abs diff ${c.maxAbsDiff.toExponential(2)}`);
 } finally {
   await Promise.all(workers.map((w) => w.worker.dispose()));
   await rm(registry, { recursive: true, force: true });
