@@ -151,11 +151,14 @@ export function replaceSection(doc: string, section: string): string {
   return doc.trimEnd() + '\n\n' + section;
 }
 
-/** The shards section of `doc` (to keep when the full run rewrites the rest), or ''. */
+/**
+ * The shards section of `doc` and everything after it (the workerd CPU section, from
+ * scripts/edge-cpu.ts runs), to keep when the full run rewrites the artifact table; or ''.
+ */
 export function shardsSection(doc: string): string {
   const a = doc.indexOf(SECTION_BEGIN);
   const b = doc.indexOf(SECTION_END);
-  return a >= 0 && b > a ? doc.slice(a, b + SECTION_END.length) + '\n' : '';
+  return a >= 0 && b > a ? doc.slice(a).trimEnd() + '\n' : '';
 }
 
 interface SectionData {
