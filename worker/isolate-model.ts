@@ -24,6 +24,7 @@ import { WordPieceTokenizer } from '../src/tokenizer/wordpiece.js';
 import type { R2ModelConfig } from './config.js';
 import { budgetRefusal, isolateBatchLimits, MemoryBudgetError, peakMemory, type PeakMemory } from './memory-budget.js';
 import { r2Name, readModelArtifact, readModelDescription, type ModelDescription } from './model-files.js';
+import { SharedOnce } from './shared-once.js';
 
 /** What the isolate knows about the model before (and without) running it. */
 export interface ModelCard {
@@ -93,12 +94,9 @@ export function wasmMemoryBytes(): number | undefined {
 
 export class IsolateModel implements InIsolateBackend {
   readonly backend = 'wasm';
-  private describing: Promise<ModelCard> | undefined;
-  private described: ModelCard | undefined;
-  private loading: Promise<IsolateBackend> | undefined;
-  private embedder: IsolateBackend | undefined;
+  private readonly description = new SharedOnce(() => this.readCard());
+  private readonly session = new SharedOnce(() => this.createEmbedder());
   private timings: LoadTimings | undefined;
-  private lastLoadError: string | undefined;
   /** Sessions created (1 in a healthy isolate; more only after failed loads were retried). */
   private sessions = 0;
 
@@ -114,50 +112,32 @@ export class IsolateModel implements InIsolateBackend {
 
   /** The model's description, read from R2 once. */
   describe(): Promise<ModelCard> {
-    this.describing ??= this.readCard().then(
-      (card) => (this.described = card),
-      (error: unknown) => {
-        this.describing = undefined;
-        throw error;
-      },
-    );
-    return this.describing;
+    return this.description.get();
   }
 
   /** The description if already read (does not start a read). */
   get card(): ModelCard | undefined {
-    return this.described;
+    return this.description.value;
   }
 
   get loaded(): boolean {
-    return this.embedder !== undefined;
+    return this.session.value !== undefined;
   }
 
   /** The session, created once; MemoryBudgetError when the artifact does not fit. */
   load(): Promise<IsolateBackend> {
-    this.loading ??= this.createEmbedder().then(
-      (embedder) => {
-        this.lastLoadError = undefined;
-        return (this.embedder = embedder);
-      },
-      (error: unknown) => {
-        this.loading = undefined;
-        this.lastLoadError = error instanceof Error ? error.message : String(error);
-        throw error;
-      },
-    );
-    return this.loading;
+    return this.session.get();
   }
 
   /** For /health and /info. */
   status(): Record<string, unknown> {
-    const card = this.described;
+    const card = this.description.value;
     return {
       id: this.config.id,
       r2Prefix: this.config.prefix,
       dtype: this.config.dtype,
       described: card !== undefined,
-      loaded: this.embedder !== undefined,
+      loaded: this.loaded,
       ...(card && {
         file: card.file,
         ...(card.externalData ? { externalData: card.externalData } : {}),
@@ -170,7 +150,7 @@ export class IsolateModel implements InIsolateBackend {
       }),
       sessions: this.sessions,
       ...(this.timings ? { loadTimings: this.timings } : {}),
-      ...(this.lastLoadError ? { lastLoadError: this.lastLoadError } : {}),
+      ...(this.session.lastError ? { lastLoadError: this.session.lastError } : {}),
     };
   }
 

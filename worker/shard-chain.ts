@@ -29,6 +29,7 @@ import { type InIsolateBackend, describedModel, type ModelCard } from './isolate
 import { MemoryBudgetError, shardBudgetRefusal, shardPeaks, shardSetLimits, type PeakMemory } from './memory-budget.js';
 import { r2Name, readModelDescription } from './model-files.js';
 import { SHARD_FILE_HEADER, SHARD_HEADER, SHARD_READY_PATH, SHARD_RUN_PATH, SHARD_WEIGHTS_HEADER, type ShardErrorBody } from './shard-protocol.js';
+import { SharedOnce } from './shared-once.js';
 
 /**
  * How the front's /ready asks the shard Workers. A shard that has not answered GET /ready within
@@ -60,8 +61,7 @@ export class ShardUnavailableError extends CoromError {
 export type ShardBindings = Partial<Record<`SHARD_${number}`, Pick<Fetcher, 'fetch'>>>;
 
 export class ShardChainModel implements InIsolateBackend {
-  private describing: Promise<ModelCard> | undefined;
-  private described: ModelCard | undefined;
+  private readonly description = new SharedOnce(() => this.readCard());
   private set: ShardSet | undefined;
   private embedder: ShardChainEmbedder | undefined;
   /** When every shard last answered GET /ready with 200 (ShardReadinessOptions.ttlMs). */
@@ -84,7 +84,7 @@ export class ShardChainModel implements InIsolateBackend {
   }
 
   get card(): ModelCard | undefined {
-    return this.described;
+    return this.description.value;
   }
 
   get loaded(): boolean {
@@ -92,14 +92,7 @@ export class ShardChainModel implements InIsolateBackend {
   }
 
   describe(): Promise<ModelCard> {
-    this.describing ??= this.readCard().then(
-      (card) => (this.described = card),
-      (error: unknown) => {
-        this.describing = undefined;
-        throw error;
-      },
-    );
-    return this.describing;
+    return this.description.get();
   }
 
   private async readCard(): Promise<ModelCard> {
@@ -204,7 +197,7 @@ export class ShardChainModel implements InIsolateBackend {
   }
 
   status(): Record<string, unknown> {
-    const card = this.described;
+    const card = this.description.value;
     const set = this.set;
     return {
       id: this.config.id,

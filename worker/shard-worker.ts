@@ -38,6 +38,7 @@ import type { WaitUntil } from './env.js';
 import { mb, shardSetLimits } from './memory-budget.js';
 import { checkModelObject, r2Name, readShardSet, streamModelObject } from './model-files.js';
 import { SHARD_FILE_HEADER, SHARD_HEADER, SHARD_READY_PATH, SHARD_RUN_PATH, SHARD_WEIGHTS_HEADER, shardErrorResponse } from './shard-protocol.js';
+import { SharedOnce } from './shared-once.js';
 
 export interface ShardWorkerEnv extends ShardWorkerVars {
   MODELS?: R2Bucket;
@@ -63,11 +64,8 @@ const log = (line: string): void => console.error(`corom shard worker: ${line}`)
 
 /** One shard in this isolate: described, loaded once, run one batch at a time. */
 export class ShardHost {
-  private describing: Promise<Described> | undefined;
-  private described: Described | undefined;
-  private loading: Promise<Loaded> | undefined;
-  private loaded: Loaded | undefined;
-  private lastError: string | undefined;
+  private readonly description = new SharedOnce(() => this.readDescription());
+  private readonly session = new SharedOnce(() => this.createSession());
   private queue: Promise<unknown> = Promise.resolve();
   private runs = 0;
 
@@ -77,40 +75,32 @@ export class ShardHost {
     private readonly runtime: () => WorkerdOrt,
   ) {}
 
+  /** The shard's session, once loaded (does not start a load). */
+  private get loaded(): Loaded | undefined {
+    return this.session.value;
+  }
+
   /** `shard k of N` for messages, once described. */
   private get name(): string {
-    const d = this.loaded ?? this.described;
+    const d = this.loaded ?? this.description.value;
     return d ? `shard ${this.config.index + 1} of ${d.set.count} (${r2Name(`${this.config.prefix}${d.shard.ortFile}`)})` : `shard ${this.config.index + 1}`;
   }
 
   describe(): Promise<Described> {
-    this.describing ??= (async () => {
-      const { meta, set } = await readShardSet(this.bucket, this.config.prefix, this.config.dtype);
-      const shard = set.shards[this.config.index];
-      if (!shard) {
-        throw new ModelFileError(r2Name(`${this.config.prefix}corom.json`), `the ${this.config.dtype} shard set has ${set.count} shards, this Worker is configured to run shard ${this.config.index + 1} (SHARD_INDEX)`);
-      }
-      return (this.described = { meta, set, shard, limits: shardSetLimits(set, meta.maxLength) });
-    })().catch((error: unknown) => {
-      this.describing = undefined;
-      throw error;
-    });
-    return this.describing;
+    return this.description.get();
+  }
+
+  private async readDescription(): Promise<Described> {
+    const { meta, set } = await readShardSet(this.bucket, this.config.prefix, this.config.dtype);
+    const shard = set.shards[this.config.index];
+    if (!shard) {
+      throw new ModelFileError(r2Name(`${this.config.prefix}corom.json`), `the ${this.config.dtype} shard set has ${set.count} shards, this Worker is configured to run shard ${this.config.index + 1} (SHARD_INDEX)`);
+    }
+    return { meta, set, shard, limits: shardSetLimits(set, meta.maxLength) };
   }
 
   load(): Promise<Loaded> {
-    this.loading ??= this.createSession().then(
-      (loaded) => {
-        this.lastError = undefined;
-        return (this.loaded = loaded);
-      },
-      (error: unknown) => {
-        this.loading = undefined;
-        this.lastError = error instanceof Error ? error.message : String(error);
-        throw error;
-      },
-    );
-    return this.loading;
+    return this.session.get();
   }
 
   private async createSession(): Promise<Loaded> {
@@ -255,7 +245,7 @@ export class ShardHost {
       wasmMemoryBytes: runtime?.wasmMemoryBytes() ?? null,
       modelPointer: d?.session.modelPointer ?? null,
       runs: this.runs,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.session.lastError ? { lastError: this.session.lastError } : {}),
     };
   }
 }
