@@ -94,9 +94,20 @@ export function shardSetLimits(set: ShardSet, maxLength: number): BucketLimits {
 }
 
 /**
+ * An unmeasured shard's peak at one sequence of maxLength (its batch limit without a recorded cap),
+ * from its ORT-format file, on the high side of every set measured (docs/edge-memory.md, shard
+ * table, 1 x 128 tokens): int8 and q4 weights stay in place in WASM memory (peak/file 1.23x for
+ * coROM-base int8 unsplit up to 1.47x for its second shard, the difference being the fixed part),
+ * fp32 weights are also prepacked for the GEMM (1.76x of the file in WASM memory for the small
+ * fp32 model). The fixed part (runtime, one run's activations, JS) measured 13-25 MB. Under-
+ * estimating here would let an isolate be killed mid-request, so the estimate errs high.
+ */
+export const SHARD_ESTIMATE_FACTOR: Record<Dtype, number> = { fp32: 1.8, int8: 1.15, q4: 1.15 };
+export const SHARD_ESTIMATE_OVERHEAD_BYTES = 25e6;
+
+/**
  * Each shard's peak: its recorded `edge.peakBytes` (measured at the set's batch cap), else an
- * estimate from its ORT-format file (kept in WASM memory, initializers in place: about 1.1x the
- * file) plus the runtime overhead.
+ * estimate from its ORT-format file (SHARD_ESTIMATE_FACTOR, SHARD_ESTIMATE_OVERHEAD_BYTES).
  */
 export function shardPeaks(set: ShardSet): PeakMemory[] {
   return set.shards.map((shard) => {
@@ -108,10 +119,11 @@ export function shardPeaks(set: ShardSet): PeakMemory[] {
       } satisfies PeakMemory;
     }
     const bytes = shard.ortBytes ?? shard.bytes;
+    const factor = SHARD_ESTIMATE_FACTOR[set.dtype];
     return {
-      bytes: Math.round(bytes * EXTERNAL_DATA_FACTOR + RUNTIME_OVERHEAD_BYTES),
+      bytes: Math.round(bytes * factor + SHARD_ESTIMATE_OVERHEAD_BYTES),
       source: 'estimate',
-      basis: `estimated as ${EXTERNAL_DATA_FACTOR} x ${mb(bytes)} + ${mb(RUNTIME_OVERHEAD_BYTES)}, since corom.json has no measured edge.peakBytes for it (scripts/edge-memory.ts --record writes one)`,
+      basis: `estimated as ${factor} x ${mb(bytes)} (${set.dtype}) + ${mb(SHARD_ESTIMATE_OVERHEAD_BYTES)}, since corom.json has no measured edge.peakBytes for it (scripts/edge-memory.ts --record writes one)`,
     } satisfies PeakMemory;
   });
 }

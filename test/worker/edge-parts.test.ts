@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { UsageError } from '../../src/errors.js';
-import type { ConvertedMetadata } from '../../src/store/metadata.js';
+import type { ConvertedMetadata, ShardSet } from '../../src/store/metadata.js';
 import { CircuitBreaker } from '../../worker/circuit-breaker.js';
 import { parseConfig } from '../../worker/config.js';
 import { embeddingsCacheKey } from '../../worker/embed-cache.js';
 import type { WorkerEnv } from '../../worker/env.js';
-import { budgetRefusal, isolateBatchLimits, peakMemory, WORKER_BATCH_LIMITS } from '../../worker/memory-budget.js';
+import { budgetRefusal, isolateBatchLimits, peakMemory, shardBudgetRefusal, shardPeaks, WORKER_BATCH_LIMITS } from '../../worker/memory-budget.js';
 import { workersAiModelSpec } from '../../worker/workers-ai.js';
 
 describe('CircuitBreaker', () => {
@@ -83,6 +83,19 @@ describe('memory budget', () => {
     expect(peakMemory(meta({ bytes: 100e6 }, edge), 'q4')).toMatchObject({ bytes: 97e6, source: 'measured' });
     // Measured for another artifact: not this one's figure.
     expect(peakMemory(meta({ bytes: 100e6 }, { ...edge, dtype: 'int8' }), 'q4').source).toBe('estimate');
+  });
+
+  it('estimates an unrecorded shard on the high side of the measured sets, by dtype', () => {
+    const set = (dtype: ShardSet['dtype'], ...ortBytes: number[]): ShardSet =>
+      ({ dtype, count: ortBytes.length, shards: ortBytes.map((bytes, index) => ({ index, ortFile: `s${index + 1}.ort`, ortBytes: bytes })) }) as unknown as ShardSet;
+    // Measured at 1 x 128 (docs/edge-memory.md): coROM-base int8 shards 53.7 / 50.1 MB files -> 77.5 / 73.8 MB,
+    // int8 unsplit 103.7 -> 127.4 MB, q4 unsplit 72.9 -> 104.9 MB, small fp32 75.9 -> 135.7 MB. The estimate is never lower.
+    const measured: Array<[ShardSet['dtype'], number, number]> = [['int8', 53.7e6, 77.5e6], ['int8', 50.1e6, 73.8e6], ['int8', 103.7e6, 127.4e6], ['q4', 72.9e6, 104.9e6], ['fp32', 75.9e6, 135.7e6]];
+    for (const [dtype, file, peak] of measured) expect(shardPeaks(set(dtype, file))[0]!.bytes, `${dtype} ${file}`).toBeGreaterThanOrEqual(peak);
+    expect(shardPeaks(set('int8', 100e6))[0]).toMatchObject({ bytes: 140e6, source: 'estimate' });
+    expect(shardPeaks(set('fp32', 100e6))[0]).toMatchObject({ bytes: 205e6, source: 'estimate' });
+    expect(shardBudgetRefusal('corom-base', set('int8', 50e6, 100e6), 128e6)).toMatch(/shard 2 of 2 \(s2\.ort\) needs about 140\.0 MB at peak \(estimated as 1\.15 x 100\.0 MB \(int8\) \+ 25\.0 MB/);
+    expect(shardBudgetRefusal('corom-base', set('int8', 50e6, 80e6), 128e6)).toBeUndefined();
   });
 
   it('never runs a bigger batch in the isolate than the one whose peak was measured', () => {
