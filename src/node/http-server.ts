@@ -101,8 +101,14 @@ function plainError(res: ServerResponse, error: ApiError): void {
  * @hono/node-server still closes the connection if the rest has not arrived 500 ms after the
  * answer was sent.
  */
-function discardRest(request: Request, incoming: { complete: boolean }): void {
-  if (incoming.complete || !request.bodyUsed || request.body === null || request.body.locked) return;
+function discardRest(request: Request, incoming: { complete: boolean; readableFlowing: boolean | null }): void {
+  // A body nobody started reading (a 401, 413 or 429 answered from the headers) is Node's to
+  // discard, as it always was. Only touch `request.body` when the app did start reading it:
+  // @hono/node-server's Request builds its web stream over the socket's IncomingMessage on first
+  // access, and building one here, after the answer, for a body nobody reads left keep-alive
+  // connections answering the wrong requests under load (test/reliability/load.test.ts).
+  if (incoming.complete || incoming.readableFlowing === null) return;
+  if (!request.bodyUsed || request.body === null || request.body.locked) return;
   const reader = request.body.getReader();
   void (async () => {
     try {
@@ -138,7 +144,7 @@ export async function listen(handler: FetchHandler, options: ListenOptions): Pro
   const unanswered = new Set<(response: Response) => void>();
   let cutting = false;
   const server = createAdaptorServer({
-    fetch: (request: Request, env: { incoming: { complete: boolean } }) => {
+    fetch: (request: Request, env: { incoming: { complete: boolean; readableFlowing: boolean | null } }) => {
       if (cutting) return new Response(JSON.stringify(shuttingDown().toJSON()), { status: 503, headers: { 'Content-Type': 'application/json', ...shuttingDown().headers } });
       return new Promise<Response>((resolve, reject) => {
         const answer = (response: Response): void => {
