@@ -48,13 +48,17 @@ export function loadTest(url: string, model: string, texts: string[], connection
   return postJsonUnderLoad(`${url}/v1/embeddings`, (i) => ({ model, input: texts[i % texts.length], encoding_format: 'base64' }), connections, seconds);
 }
 
-/** POSTs JSON to `url` from `connections` connections for `seconds`, `body(i)` as the i-th request's body; what autocannon measured. */
-export async function postJsonUnderLoad(url: string, body: (i: number) => unknown, connections: number, seconds: number): Promise<LoadResult> {
+/**
+ * POSTs JSON to `url` from `connections` connections for `seconds`, `body(i)` as the i-th request's
+ * body; what autocannon measured. A request not answered within `timeoutSeconds` counts as an error.
+ */
+export async function postJsonUnderLoad(url: string, body: (i: number) => unknown, connections: number, seconds: number, timeoutSeconds = 10): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url,
     connections,
     duration: seconds,
+    timeout: timeoutSeconds,
     requests: [
       {
         method: 'POST',

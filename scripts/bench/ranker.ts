@@ -157,6 +157,8 @@ export async function rerankLoadTest(url: string, model: string, requests: Reran
     },
     connections,
     seconds,
+    // Seconds per request, not per pair: the queue behind `connections` requests must fit.
+    120,
   );
   return { requestsPerSec, pairsPerSec: requestsPerSec * perRequest, ...rest };
 }

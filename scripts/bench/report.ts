@@ -107,7 +107,7 @@ function rankerSection(k: R): string[] {
   }
   lines.push(
     '',
-    `int8 over fp32 (engine): ${x(k.int8OverFp32)}.${k.loadAverage ? ` 1-minute load average ${k.loadAverage.start.toFixed(1)} before, ${k.loadAverage.end.toFixed(1)} after (${m.cores} cores): above the core count, other processes shared the CPU.` : ''}`,
+    `int8 over fp32 (engine): ${x(k.int8OverFp32)}.${k.loadAverage ? ` 1-minute load average ${k.loadAverage.start.toFixed(1)} before, ${k.loadAverage.end.toFixed(1)} after (${m.cores} cores)${Math.max(k.loadAverage.start, k.loadAverage.end) > m.cores ? ': above the core count, other processes shared the CPU' : ''}.` : ''}`,
     '',
     "transformers.js side: `AutoTokenizer` with `text_pair` + `AutoModelForSequenceClassification` on our converted `model.fp32.onnx` / `model.int8.onnx` (symlinked), sigmoid taken by the caller. Its `text-classification` pipeline cannot be used: it takes no text pair and applies softmax, which is 1 for a one-logit ranker. transformers.js truncates a long pair by cutting its tail at 128 tokens where ours truncates longest_first (the ModelScope pipeline's rule): the same token count per pair, so the same compute; the logits are compared only on pairs short enough that neither side truncates. Ours groups a request's pairs by length before padding; transformers.js pads the whole request to its longest pair.",
     '',
@@ -117,6 +117,9 @@ function rankerSection(k: R): string[] {
   const h = k.http;
   if (h?.unavailable) lines.push(`Rerank through the server: not measured (${h.unavailable}).`, '');
   else if (!h) lines.push('Rerank through the server: not measured in this run (it needs `--sections ...,http,ranker` or `--rerank-server URL`, and a server whose /v1/models reports a model with `kind: "rerank"`).', '');
-  else lines.push(`Rerank through the server (${h.server}, model ${h.model}, POST /v1/rerank with ${k.perRequest} documents, ${h.connections} connections, ${h.seconds} s): ${s(h.requestsPerSec)} requests/s, ${s(h.pairsPerSec)} pairs/s.`, '');
+  else {
+    const failed = typeof h.failed === 'number' && h.failed > 0 ? ` ${h.failed} request(s) failed or timed out across the runs: the figures count only answered ones.` : '';
+    lines.push(`Rerank through the server (${h.server}, model ${h.model}, POST /v1/rerank with ${k.perRequest} documents, ${h.connections} connections, ${h.seconds} s): ${s(h.requestsPerSec)} requests/s, ${s(h.pairsPerSec)} pairs/s.${failed}`, '');
+  }
   return lines;
 }
