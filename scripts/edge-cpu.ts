@@ -35,7 +35,7 @@
  * Linux only (/proc). Not a test: minutes, and the numbers depend on the machine.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,7 @@ import { startWorkerd, WRANGLER_SHARD_CONFIG, type WorkerdWorker } from '../test
 import { DTYPES, type Dtype } from '../src/engine/types.js';
 import { COROM_BASE_SHAPE, SMALL_SHAPE, writeRandomBert } from './lib/random-bert.js';
 import { measureShardSets } from './lib/shard-table.js';
+import { cpuNs, workerdPids } from './lib/workerd-cpu.js';
 
 const { values: flags } = parseArgs({
   options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, shape: { type: 'string', default: 'small' }, dtype: { type: 'string' }, shards: { type: 'string' }, 'for-scale': { type: 'boolean', default: false }, 'compare-node': { type: 'string' } },
@@ -94,28 +95,6 @@ if (set.count > 2) throw new Error('wrangler.shard.toml defines shard1 and shard
 const prefix = 'models/edge-cpu/';
 const vars = { MODEL_ID: 'edge-cpu', MODEL_PREFIX: prefix, MODEL_SHARDS: set.dtype };
 const objects = async (files: string[]) => Object.fromEntries(await Promise.all(files.map(async (f) => [`${prefix}${f}`, new Uint8Array(await readFile(join(dir, f)))] as const)));
-
-/** The workerd processes that are children of this process. */
-async function workerdPids(): Promise<Set<number>> {
-  const out = new Set<number>();
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    const match = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
-    if (match && match[1] === 'workerd' && Number(match[2]) === process.pid) out.add(Number(name));
-  }
-  return out;
-}
-
-/** CPU nanoseconds of all threads of `pid` so far (0 once it is gone). */
-async function cpuNs(pid: number): Promise<number> {
-  let total = 0;
-  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [])) {
-    const text = await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').catch(() => '0');
-    total += Number(text.split(' ')[0]);
-  }
-  return total;
-}
 
 /**
  * Every workerd process of this run, named after the Worker being started when it was first seen.
