@@ -22,7 +22,7 @@ import { ApiError, clientClosedRequest } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { coreErrorToApiError } from './core-errors.js';
 import { bearerAuth } from './middleware/auth.js';
-import { boundedLists } from './middleware/list-limits.js';
+import { bodyTooLarge, boundedLists, readsOwnBody } from './middleware/list-limits.js';
 import { plainUtf8Bodies } from './middleware/plain-utf8-body.js';
 import { shedWhenFull } from './middleware/load-shedding.js';
 import { requestMetrics } from './middleware/request-metrics.js';
@@ -136,17 +136,15 @@ export function createApp(appOptions: AppOptions): CoromApp {
   }
   app.use(bearerAuth(options.apiKeys, OPEN_PATHS));
   app.use(shedWhenFull(models, INFERENCE_PATHS));
-  app.use(
-    bodyLimit({
-      maxSize: options.limits.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, `The request body exceeds ${options.limits.maxBodyBytes} bytes; send fewer or shorter inputs per request`, {
-          code: 'request_too_large',
-        });
-      },
-    }),
-  );
-  app.use(plainUtf8Bodies(), boundedLists(options.limits.maxInputs));
+  const limitBody = bodyLimit({
+    maxSize: options.limits.maxBodyBytes,
+    onError: () => {
+      throw bodyTooLarge(options.limits.maxBodyBytes);
+    },
+  });
+  // A chunked JSON body is counted by boundedLists as it arrives instead of buffered whole here.
+  app.use((c, next) => (readsOwnBody(c) ? next() : limitBody(c, next)));
+  app.use(plainUtf8Bodies(), boundedLists(options.limits.maxInputs, options.limits.maxBodyBytes));
 
   if (appOptions.middleware?.length) {
     app.use(keepRequestId());

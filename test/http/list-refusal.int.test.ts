@@ -94,6 +94,29 @@ describe('an over-long list is refused while its body is still arriving', () => 
     expect(server.bufferedBodyBytes).toBe(0);
   });
 
+  it('a chunked body (no Content-Length) is refused from its first chunks too, and the connection serves the next request', async () => {
+    const server = await start();
+    const socket = await openSocket(server.url);
+    socket.on('error', () => {});
+    const chunk = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')]);
+    const head = ['POST /v1/embeddings HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', 'Transfer-Encoding: chunked', '', ''].join('\r\n');
+    const first = readResponse(socket, 10_000);
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), chunk(attack.subarray(0, 64 * 1024))]));
+    const refused = await first;
+    expect(refused.status).toBe(400);
+    expect((JSON.parse(refused.body) as Answer['json']).error).toMatchObject({ param: 'input', code: 'invalid_parameter' });
+
+    // The rest in 1 MB chunks and the last chunk; then the same connection answers a normal request.
+    for (let at = 64 * 1024; at < attack.length; at += 1 << 20) socket.write(chunk(attack.subarray(at, Math.min(at + (1 << 20), attack.length))));
+    socket.write('0\r\n\r\n');
+    const second = readResponse(socket, 10_000);
+    socket.write(Buffer.concat([Buffer.from(head, 'latin1'), chunk(Buffer.from('{"input":"hello"}')), Buffer.from('0\r\n\r\n', 'latin1')]));
+    const next = await second;
+    expect(next.status).toBe(200);
+    expect((JSON.parse(next.body) as Answer['json']).data).toHaveLength(1);
+    socket.destroy();
+  });
+
   it('node:http with keep-alive: the 400 with its message and param, no EPIPE or ECONNRESET even after the drain bound, the connection reused', async () => {
     const server = await start();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });

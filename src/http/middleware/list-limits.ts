@@ -7,6 +7,11 @@
  * in; the 400 goes out then, and the rest of the body is never buffered. A body that passes is
  * decoded once and left in hono's body cache, where the validator (`c.req.json()`) reads it.
  *
+ * A body without a declared length (chunked) is the one case Hono's bodyLimit would buffer whole
+ * before this scan: such JSON bodies skip it (`readsOwnBody`) and this middleware enforces the body
+ * limit itself, counting bytes as they arrive (413 past `maxBodyBytes`), so an over-long chunked
+ * list is refused a few KB in as well.
+ *
  * Only Web stream APIs here: the Node server and the Worker run the same app. A refused body's
  * reader is released, not cancelled, so that the Node server can read on and discard what is left
  * after the answer (src/node/http-server.ts): the client reads its 400 and the connection stays
@@ -35,14 +40,33 @@ function refusal(list: OverlongList, maxItems: number): ApiError {
   });
 }
 
+/** The 413 of a body over the limit, declared or counted while it arrives. */
+export function bodyTooLarge(maxBodyBytes: number): ApiError {
+  return new ApiError(413, `The request body exceeds ${maxBodyBytes} bytes; send fewer or shorter inputs per request`, { code: 'request_too_large' });
+}
+
+/** Whether boundedLists reads this request's body as it arrives (a JSON POST). */
+function scansBody(c: Context<AppEnv>): boolean {
+  return c.req.method === 'POST' && JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '');
+}
+
+/**
+ * A JSON POST with no declared length: boundedLists counts its bytes against the body limit as
+ * it reads, so the app's bodyLimit (which would buffer it whole first) leaves it alone.
+ */
+export function readsOwnBody(c: Context<AppEnv>): boolean {
+  const declared = c.req.header('content-length') !== undefined && c.req.header('transfer-encoding') === undefined;
+  return !declared && scansBody(c);
+}
+
 /** Hono keeps a body read once as a promise per kind (typed as the value); `text` serves json() too. */
 function cacheText(c: Context<AppEnv>, text: Promise<string>): void {
   (c.req.bodyCache as { text?: Promise<string> }).text = text;
 }
 
-export function boundedLists(maxItems: number): MiddlewareHandler<AppEnv> {
+export function boundedLists(maxItems: number, maxBodyBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (c.req.method !== 'POST' || !JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '')) return next();
+    if (!scansBody(c)) return next();
     const body = c.req.raw.body;
     // Already read (by the body limit, when it had to count a chunked body) or none: the cache or
     // the validator has it.
@@ -57,6 +81,8 @@ export function boundedLists(maxItems: number): MiddlewareHandler<AppEnv> {
         if (done) break;
         chunks.push(value);
         size += value.length;
+        // Declared lengths were checked from the header; a chunked body is counted here.
+        if (size > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
         const list = scanner.push(value);
         // The rest of the body is left unread: the runtime discards it after the answer.
         if (list !== undefined) throw refusal(list, maxItems);
