@@ -119,7 +119,7 @@ export function createEdgeApp(parts: EdgeParts): CoromApp {
     models: loadModels,
     apiKeys: config.apiKeys,
     corsOrigins: config.corsOrigins,
-    limits: { maxInputs: config.maxInputs, maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs },
+    limits: { maxInputs: config.maxInputs, maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs, drainRefusedBodies: true },
     batching: ISOLATE_BATCHING,
     log,
     middleware,

@@ -144,7 +144,7 @@ export function createApp(appOptions: AppOptions): CoromApp {
   });
   // A chunked JSON body is counted by boundedLists as it arrives instead of buffered whole here.
   app.use((c, next) => (readsOwnBody(c) ? next() : limitBody(c, next)));
-  app.use(plainUtf8Bodies(), boundedLists(options.limits.maxInputs, options.limits.maxBodyBytes));
+  app.use(plainUtf8Bodies(), boundedLists(options.limits.maxInputs, options.limits.maxBodyBytes, { drainRefused: options.limits.drainRefusedBodies }));
 
   if (appOptions.middleware?.length) {
     app.use(keepRequestId());

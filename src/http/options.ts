@@ -17,6 +17,13 @@ export interface Limits {
   maxBodyBytes: number;
   /** Deadline of one request in the model queue (waiting plus inference). */
   requestTimeoutMs: number;
+  /**
+   * Read the rest of a body refused for an over-long list (up to maxBodyBytes, discarded) before
+   * answering, instead of answering while it still arrives. The Node server discards the rest
+   * itself after the answer (false); in front of the Worker, wrangler's local proxy sometimes
+   * answered 503 instead of the Worker's early 400 (true there; the Worker's limit is 1 MiB).
+   */
+  drainRefusedBodies: boolean;
 }
 
 /**
@@ -81,6 +88,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxInputs: 2048,
   maxBodyBytes: 4 * 1024 * 1024,
   requestTimeoutMs: 30_000,
+  drainRefusedBodies: false,
 };
 
 export const SERVICE_VERSION = '0.1.0';

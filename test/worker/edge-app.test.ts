@@ -219,7 +219,7 @@ describe('the service in workerd, in-isolate WASM backend', () => {
     // An over-long list is refused from the start of its body (the scan stops reading there), and
     // the isolate then serves the next request.
     const overlong = await worker.postJson('/v1/embeddings', `{"input":[${'[],'.repeat(19_999)}[]]}`);
-    expect(overlong.status).toBe(400);
+    expect(overlong.status, JSON.stringify(overlong.body)).toBe(400);
     expect(overlong.body.error.param).toBe('input');
     expect(overlong.body.error.message).toMatch(/^input has more than 64 items; at most 64 are allowed per request/);
     const afterOverlong = await worker.postJson('/v1/embeddings', { input: 'hello' });

@@ -64,7 +64,20 @@ function cacheText(c: Context<AppEnv>, text: Promise<string>): void {
   (c.req.bodyCache as { text?: Promise<string> }).text = text;
 }
 
-export function boundedLists(maxItems: number, maxBodyBytes: number): MiddlewareHandler<AppEnv> {
+/** Reads and drops what is left of a body, up to `maxBodyBytes` in all; past that, cancels it. */
+async function dropRest(reader: ReadableStreamDefaultReader<Uint8Array>, size: number, maxBodyBytes: number): Promise<void> {
+  for (let read = size; ; ) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.length;
+    if (read > maxBodyBytes) {
+      await reader.cancel().catch(() => {});
+      return;
+    }
+  }
+}
+
+export function boundedLists(maxItems: number, maxBodyBytes: number, options: { drainRefused?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!scansBody(c)) return next();
     const body = c.req.raw.body;
@@ -84,8 +97,12 @@ export function boundedLists(maxItems: number, maxBodyBytes: number): Middleware
         // Declared lengths were checked from the header; a chunked body is counted here.
         if (size > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
         const list = scanner.push(value);
-        // The rest of the body is left unread: the runtime discards it after the answer.
-        if (list !== undefined) throw refusal(list, maxItems);
+        // The rest of the body is left unread (the Node server discards it after the answer), or
+        // read and dropped here first where the host asks (Limits.drainRefusedBodies: the Worker).
+        if (list !== undefined) {
+          if (options.drainRefused) await dropRest(reader, size, maxBodyBytes).catch(() => {});
+          throw refusal(list, maxItems);
+        }
       }
     } catch (error) {
       if (error instanceof ApiError) throw error;
