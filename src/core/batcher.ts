@@ -221,6 +221,11 @@ export class DynamicBatcher<I, O> {
     });
   }
 
+  /** A free slot, sequences waiting, and no batch already scheduled. */
+  private get canStartBatch(): boolean {
+    return this.running < this.config.concurrency && this.waitingSequences > 0 && this.waitTimer === undefined;
+  }
+
   /**
    * `wake` resolves a promise created here, in the group's request context; workerd runs its
    * continuation in that context (cross-request promise resolution), so the timer and the batch
@@ -240,7 +245,7 @@ export class DynamicBatcher<I, O> {
    * Runs in the context of `owner`'s request, which keeps the timer and its batches alive.
    */
   private schedule(owner: Group<I, O> | undefined, afterBatch = false): void {
-    if (this.running >= this.config.concurrency || this.waitingSequences === 0 || this.waitTimer !== undefined) return;
+    if (!this.canStartBatch) return;
     const fullBatchWaiting = !this.config.enabled || this.waitingSequences >= this.config.maxBatchSize;
     // A macrotask, not a microtask: requests that arrive in the same I/O turn join the batch.
     const delayMs = this.config.batchWaitMs > 0 && this.running === 0 && !fullBatchWaiting && !afterBatch ? this.config.batchWaitMs : 0;
@@ -259,7 +264,7 @@ export class DynamicBatcher<I, O> {
    * else here.
    */
   private handOff(): void {
-    if (this.running >= this.config.concurrency || this.waitingSequences === 0 || this.waitTimer !== undefined) return;
+    if (!this.canStartBatch) return;
     for (const group of this.live) {
       if (group.queued > 0 && !group.wake) return this.schedule(undefined, true);
     }
