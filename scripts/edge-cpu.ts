@@ -51,6 +51,7 @@ import { DTYPES, type Dtype } from '../src/engine/types.js';
 import { COROM_BASE_SHAPE, SMALL_SHAPE, writeRandomBert } from './lib/random-bert.js';
 import { measureShardSets } from './lib/shard-table.js';
 import { cpuNs, workerdPids } from './lib/workerd-cpu.js';
+import type { IsolateHeap } from '../test/worker/isolate-heap.js';
 
 const { values: flags } = parseArgs({
   options: { dir: { type: 'string' }, runs: { type: 'string', default: '5' }, shape: { type: 'string', default: 'small' }, dtype: { type: 'string' }, shards: { type: 'string' }, 'for-scale': { type: 'boolean', default: false }, 'compare-node': { type: 'string' } },
@@ -123,10 +124,12 @@ const registry = await mkdtemp(join(tmpdir(), 'corom-registry-'));
 try {
   for (const shard of set.shards) {
     await start(`shard ${shard.index + 1}`, async () =>
-      startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: `shard${shard.index + 1}`, registry, vars, objects: await objects(['corom.json', shard.ortFile!]) }),
+      startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: `shard${shard.index + 1}`, registry, vars, objects: await objects(['corom.json', shard.ortFile!]), inspect: true }),
     );
   }
-  const front = await start('front', async () => startWorkerd({ registry, vars, objects: await objects(['corom.json', 'vocab.txt']), requestTimeoutMs: 600_000 }));
+  const front = await start('front', async () => startWorkerd({ registry, vars, objects: await objects(['corom.json', 'vocab.txt']), requestTimeoutMs: 600_000, inspect: true }));
+  // Each isolate's JS memory before any request: the Worker's own code, loaded at startup.
+  const heapAtStart = await Promise.all(workers.map((w) => w.worker.heap!()));
 
   // 18 characters: [CLS] + 18 + [SEP] = 20 tokens with this vocabulary (checked below).
   const query = '今天天气怎么样北京是中国的首都吃完海';
@@ -160,6 +163,26 @@ try {
   const batches = [];
   for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) batches.push(await measure(full));
   const health = await Promise.all(workers.filter((w) => w.name !== 'front').map(async (w) => (await w.worker.get('/health')).body));
+  // After the runs at the cap: what each isolate holds beside its WebAssembly memory. (Inspector
+  // calls wait while the isolate runs, so this is the settled state after the runs, not a peak
+  // inside one; "used" may include garbage not yet collected.)
+  const heapAfter: IsolateHeap[] = [];
+  for (const w of workers) heapAfter.push(await w.worker.heap!());
+  const mbOf = (bytes: number): number => +(bytes / 1e6).toFixed(1);
+  const isolates = workers.map((w, i) => {
+    const shard = w.name === 'front' ? undefined : set.shards[Number(w.name.replace('shard ', '')) - 1];
+    const wasm = shard ? ((health[shard.index]?.wasmMemoryBytes as number | null) ?? 0) : 0;
+    const js = (h: { usedBytes: number; arrayBufferBytes: number }): number => h.usedBytes + h.arrayBufferBytes;
+    return {
+      worker: w.name,
+      wasmMB: mbOf(wasm),
+      jsAtStartMB: mbOf(js(heapAtStart[i]!)),
+      jsAfterMB: mbOf(js(heapAfter[i]!)),
+      v8ReservedMB: mbOf(heapAfter[i]!.totalBytes),
+      isolateMB: mbOf(wasm + heapAfter[i]!.totalBytes + heapAfter[i]!.arrayBufferBytes),
+      recordedPeakMB: shard?.edge ? mbOf(shard.edge.peakBytes) : null,
+    };
+  });
 
   type Comparison = { texts: number; runs: number; minCosine: number; maxAbsDiff: number; against: string };
   const comparisons: Comparison[] = [];
@@ -207,6 +230,7 @@ try {
     query: summarize(queries),
     batchAtCap: summarize(batches),
     shardWasmMB: health.map((h) => +((h.wasmMemoryBytes as number) / 1e6).toFixed(1)),
+    isolates,
     ...(comparisons.length ? { comparisons } : {}),
   };
   console.log(JSON.stringify(result, null, 2));
@@ -216,6 +240,9 @@ try {
   console.log(`| ${tokens}-token query (median of ${runs}) | ${names.map((n) => result.query.cpuMs[n]).join(' | ')} | ${result.query.totalCpuMs} | ${result.query.wallMs} |`);
   console.log(`| ${cap.rows} x ${cap.maxLength} tokens, ${overBudget ? 'no cap fits: for scale only' : 'the cap'} (median of ${batches.length}) | ${names.map((n) => result.batchAtCap.cpuMs[n]).join(' | ')} | ${result.batchAtCap.totalCpuMs} | ${result.batchAtCap.wallMs} |`);
   console.log(`| first request of fresh isolates, ${overBudget ? `${cap.rows} x ${cap.maxLength}` : 'at the cap'} (loads + compiles) | ${names.map((n) => result.firstRequestAtCap.cpuMs[n]).join(' | ')} | ${Object.values(result.firstRequestAtCap.cpuMs).reduce((a, b) => a + b, 0).toFixed(1)} | ${result.firstRequestAtCap.wallMs} |`);
+  console.log('\n| Worker | WASM MB | JS MB at start -> after the runs (V8 heap used + ArrayBuffers) | V8 heap reserved MB | isolate MB (WASM + V8 reserved + ArrayBuffers) | recorded peak MB (harness: WASM + JS above its baseline) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const i of isolates) console.log(`| ${i.worker} | ${i.wasmMB} | ${i.jsAtStartMB} -> ${i.jsAfterMB} | ${i.v8ReservedMB} | ${i.isolateMB} | ${i.recordedPeakMB ?? '-'} |`);
   for (const c of comparisons) console.log(`${c.texts} CMRC texts in ${c.runs} runs, workerd chain vs ${c.against}, same batches: min cosine ${c.minCosine.toFixed(7)}, max abs diff ${c.maxAbsDiff.toExponential(2)}`);
 } finally {
   await Promise.all(workers.map((w) => w.worker.dispose()));

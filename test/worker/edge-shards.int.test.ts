@@ -59,8 +59,9 @@ beforeAll(async () => {
   const set = meta.shards!.int8!;
 
   const started = await Promise.allSettled([
-    startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: 'shard1', registry, vars: VARS, objects: await objects(['corom.json', set.shards[0]!.ortFile!]) }),
-    startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: 'shard2', registry, vars: VARS, objects: await objects(['corom.json', set.shards[1]!.ortFile!]) }),
+    // With the inspector open: each shard isolate's JS memory is read through it below.
+    startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: 'shard1', registry, vars: VARS, objects: await objects(['corom.json', set.shards[0]!.ortFile!]), inspect: true }),
+    startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: 'shard2', registry, vars: VARS, objects: await objects(['corom.json', set.shards[1]!.ortFile!]), inspect: true }),
     // Local service-binding calls go through wrangler's dev registry and take up to seconds on a
     // loaded 2-core machine: generous queue and client deadlines (no timing is asserted).
     startWorkerd({ registry, vars: { ...VARS, REQUEST_TIMEOUT_MS: '120000' }, objects: await objects(['corom.json', 'vocab.txt']), requestTimeoutMs: 150_000 }),
@@ -151,6 +152,15 @@ describe('coROM-style layer shards across Workers in workerd', () => {
       expect(h.body.modelPointer).toBeGreaterThan(0);
       expect(h.body.reserveBytes).toBe(meta.shards!.int8!.shards[shard]!.edge!.reserveBytes);
       expect(h.body.wasmMemoryBytes).toBeGreaterThanOrEqual(h.body.reserveBytes);
+      // The isolate's JS side, which the Worker cannot see itself: read through the V8 inspector.
+      const heap = await [shard1, shard2][shard]!.heap!();
+      expect(heap.usedBytes).toBeGreaterThan(1e6); // at least the Worker's own code
+      expect(heap.totalBytes).toBeGreaterThanOrEqual(heap.usedBytes);
+      const edge = meta.shards!.int8!.shards[shard]!.edge!;
+      const mb = (n: number): string => (n / 1e6).toFixed(1);
+      console.log(
+        `shard ${shard + 1} in workerd: WASM ${mb(h.body.wasmMemoryBytes)} MB, JS ${mb(heap.usedBytes + heap.arrayBufferBytes)} MB (V8 heap used ${mb(heap.usedBytes)} + ArrayBuffers ${mb(heap.arrayBufferBytes)}); recorded by the harness: WASM ${mb(edge.wasmBytes)} + JS ${mb(edge.jsBytes)} MB`,
+      );
     }
 
     const info = (await front.get('/info')).body.edge.model;

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { readIsolateHeap, type IsolateHeap } from './isolate-heap.js';
+
 // Offline and quiet before wrangler/miniflare read their environment: no usage metrics, no
 // download of the Request.cf object (workers.cloudflare.com is unreachable from tests).
 process.env.WRANGLER_SEND_METRICS = 'false';
@@ -42,6 +44,8 @@ export interface WorkerdWorker {
   /** POSTs JSON (or a raw string) to `path`. */
   postJson(path: string, body: unknown, headers?: Record<string, string>): Promise<HttpResult>;
   get(path: string, headers?: Record<string, string>): Promise<HttpResult>;
+  /** The isolate's JS memory (V8 heap + ArrayBuffers), when started with `inspect`. */
+  heap?: () => Promise<IsolateHeap>;
   dispose(): Promise<void>;
 }
 
@@ -61,6 +65,8 @@ export interface StartOptions {
   /** Another wrangler configuration (default wrangler.toml) and its environment, e.g. a shard Worker. */
   config?: string;
   env?: string;
+  /** Open the V8 inspector (loopback, a free port), so `heap()` can read the isolate's JS memory. */
+  inspect?: boolean;
 }
 
 async function exchange(url: URL, init: RequestInit, timeoutMs: number): Promise<HttpResult> {
@@ -101,11 +107,11 @@ async function bundleOnce(idle: string): Promise<{ custom: { command: string; wa
   return { custom: { command: `"${process.execPath}" -e 0`, watch: idle } };
 }
 
-const devOptions = (persist: string | false, registry: string | undefined) => ({
+const devOptions = (persist: string | false, registry: string | undefined, inspect = false) => ({
   remote: false as const,
   persist,
   server: { hostname: '127.0.0.1', port: 0 },
-  inspector: false as const,
+  inspector: inspect ? { hostname: '127.0.0.1', port: 0 } : (false as const),
   watch: false,
   // WORKERD_LOG_LEVEL=debug (with WRANGLER_LOG_PATH) records workerd's and the dev proxy's own
   // output, e.g. each request the proxy forwards and whether the runtime restarted.
@@ -145,15 +151,19 @@ export async function startWorkerd(options: StartOptions): Promise<WorkerdWorker
       sendMetrics: false,
       build: await bundleOnce(join(persist, 'no-watch')),
       bindings: { ...vars, ...options.bindings },
-      dev: devOptions(persist, options.registry),
+      dev: devOptions(persist, options.registry, options.inspect),
     });
     await worker.ready;
     const url = await worker.url;
+    const inspector = options.inspect ? await worker.inspectorUrl : undefined;
+    if (options.inspect && !inspector) throw new Error('wrangler started the Worker without an inspector');
     const dispose = async () => {
       await worker.dispose();
       await rm(persist, { recursive: true, force: true });
     };
-    return client(url, options.headers ?? {}, dispose, options.requestTimeoutMs);
+    const started = client(url, options.headers ?? {}, dispose, options.requestTimeoutMs);
+    if (inspector) started.heap = () => readIsolateHeap(new URL('ws', inspector).href);
+    return started;
   } catch (error) {
     await rm(persist, { recursive: true, force: true });
     throw error;
