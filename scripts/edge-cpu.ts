@@ -31,7 +31,11 @@
  * model.<dtype>.onnx converted from the same checkpoint (`corom convert SRC DIR --dtype D`), run in
  * the same batches (length buckets of the cap, as the front makes them: int8 quantizes activations
  * per run); prints the min cosine and max abs difference per vector for each.
- * Prints JSON and a markdown table.
+ * Memory: every Worker is started with its V8 inspector open, and each isolate's JS memory (V8 heap
+ * used + ArrayBuffer backing stores, `Runtime.getHeapUsage`, test/worker/isolate-heap.ts) is read
+ * before the first request and after the runs, next to its WebAssembly memory (the shard's /health)
+ * and the peak the harness recorded: the part of the 128 MB the Worker cannot see itself.
+ * Prints JSON and markdown tables.
  * Linux only (/proc). Not a test: minutes, and the numbers depend on the machine.
  */
 import { existsSync } from 'node:fs';
