@@ -183,9 +183,9 @@ export const MODEL_CHUNK_BYTES = 1 << 20;
  * An R2 object's bytes as they arrive, after checking its size: the shard Worker copies each chunk
  * straight into WebAssembly memory, so no JS copy of the whole file ever exists. Each chunk is valid
  * only until the next one is asked for: the body is read with a BYOB reader into ONE reused 1 MB
- * buffer. (With the default reader every chunk was a new ArrayBuffer that stayed in the isolate
- * until V8 collected it: measured in workerd after loading coROM-base's first int8 shard, 43.1 MB of
- * JS memory against 4.4 MB at start, next to 100.7 MB of WebAssembly memory; scripts/edge-cpu.ts.)
+ * buffer. (With the default reader every chunk is a new ArrayBuffer, garbage until V8 collects
+ * it: up to the whole file's size of dead buffers in the isolate while its WebAssembly memory
+ * grows to the model's. Not measured mid-load: the inspector waits while the isolate runs.)
  * A body without BYOB support (a stream that is not a byte stream) is read chunk by chunk as given.
  */
 export async function streamModelObject(bucket: R2Bucket, key: string, expectedBytes: number): Promise<AsyncIterable<Uint8Array>> {
