@@ -49,7 +49,7 @@ import { cosine } from '../src/engine/vectors.js';
 import { lengthBuckets } from '../src/runtime/length-buckets.js';
 import { convertShards } from '../src/store/shards.js';
 import { loadCorpus } from './bench/corpus.js';
-import type { ConvertedMetadata } from '../src/store/metadata.js';
+import type { ConvertedMetadata, ShardMetadata } from '../src/store/metadata.js';
 import { startWorkerd, WRANGLER_SHARD_CONFIG, type WorkerdWorker } from '../test/worker/workerd-harness.js';
 import { DTYPES, type Dtype } from '../src/engine/types.js';
 import { COROM_BASE_SHAPE, SMALL_SHAPE, writeRandomBert } from './lib/random-bert.js';
@@ -109,18 +109,18 @@ const objects = async (files: string[]) => Object.fromEntries(await Promise.all(
  * Each measurement scans again, so a process first seen then is counted too.
  */
 const processes: Array<{ name: string; pid: number }> = [];
-const workers: Array<{ name: string; worker: WorkerdWorker }> = [];
+const workers: Array<{ name: string; worker: WorkerdWorker; shard?: ShardMetadata }> = [];
 async function adopt(name: string): Promise<number> {
   const fresh = [...(await workerdPids())].filter((p) => !processes.some((x) => x.pid === p));
   fresh.forEach((pid) => processes.push({ name: `${name} (pid ${pid})`, pid }));
   return fresh.length;
 }
-async function start(name: string, run: () => Promise<WorkerdWorker>): Promise<WorkerdWorker> {
+async function start(name: string, run: () => Promise<WorkerdWorker>, shard?: ShardMetadata): Promise<WorkerdWorker> {
   const before = processes.length;
   const worker = await run();
   await adopt(name);
   if (processes.length === before) throw new Error(`no new workerd process for ${name}`);
-  workers.push({ name, worker });
+  workers.push({ name, worker, ...(shard ? { shard } : {}) });
   return worker;
 }
 
@@ -129,6 +129,7 @@ try {
   for (const shard of set.shards) {
     await start(`shard ${shard.index + 1}`, async () =>
       startWorkerd({ config: WRANGLER_SHARD_CONFIG, env: `shard${shard.index + 1}`, registry, vars, objects: await objects(['corom.json', shard.ortFile!]), inspect: true }),
+      shard,
     );
   }
   const front = await start('front', async () => startWorkerd({ registry, vars, objects: await objects(['corom.json', 'vocab.txt']), requestTimeoutMs: 600_000, inspect: true }));
@@ -173,12 +174,11 @@ try {
   const heapAfter: IsolateHeap[] = [];
   for (const w of workers) heapAfter.push(await w.worker.heap!());
   const mbOf = (bytes: number): number => +(bytes / 1e6).toFixed(1);
-  const isolates = workers.map((w, i) => {
-    const shard = w.name === 'front' ? undefined : set.shards[Number(w.name.replace('shard ', '')) - 1];
+  const js = (h: IsolateHeap): number => h.usedBytes + h.arrayBufferBytes;
+  const isolates = workers.map(({ name, shard }, i) => {
     const wasm = shard ? ((health[shard.index]?.wasmMemoryBytes as number | null) ?? 0) : 0;
-    const js = (h: { usedBytes: number; arrayBufferBytes: number }): number => h.usedBytes + h.arrayBufferBytes;
     return {
-      worker: w.name,
+      worker: name,
       wasmMB: mbOf(wasm),
       jsAtStartMB: mbOf(js(heapAtStart[i]!)),
       jsAfterMB: mbOf(js(heapAfter[i]!)),

@@ -30,10 +30,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { loadEngine } from '../src/engine/load.js';
 import { cosine } from '../src/engine/vectors.js';
 import { convertIfStale } from '../src/store/convert.js';
 import { loadCorpus } from './bench/corpus.js';
+import { embedTexts } from './lib/embed-dump.js';
 import { COROM_BASE_SHAPE, writeRandomBert } from './lib/random-bert.js';
 
 const { values: flags } = parseArgs({
@@ -63,15 +63,7 @@ type Vectors = Float32Array[];
 type Dtype = 'fp32' | 'int8';
 
 /** One text per run, or all texts in one batch. */
-async function embed(dir: string, dtype: Dtype, backend: 'node' | 'wasm', batched = false): Promise<Vectors> {
-  const engine = await loadEngine({ model: dir, dtype, backend, threads: 1 });
-  const ids = engine.tokenize(texts);
-  const out: Vectors = [];
-  if (batched) out.push(...(await engine.embedTokens(ids)));
-  else for (const one of ids) out.push(...(await engine.embedTokens([one])));
-  await engine.close();
-  return out;
-}
+const embed = (dir: string, dtype: Dtype, backend: 'node' | 'wasm', batched = false): Promise<Vectors> => embedTexts(dir, dtype, backend, texts, batched);
 
 /** The first `count` texts, one per run, on onnxruntime-node under valgrind (AVX2 kernels). */
 async function embedOnAvx2(dir: string, dtype: Dtype, count: number): Promise<Vectors> {
@@ -111,8 +103,9 @@ for (const layers of depths) {
   for (const dtype of ['fp32', 'int8'] as const) await convertIfStale(source, dir, { dtype });
   const fp32 = await embed(dir, 'fp32', 'node');
   const node8 = await embed(dir, 'int8', 'node');
-  const cells = [String(layers), compare(node8, await embed(dir, 'int8', 'wasm')), compare(node8, await embed(dir, 'int8', 'node', true))];
+  const web8 = await embed(dir, 'int8', 'wasm');
+  const cells = [String(layers), compare(node8, web8), compare(node8, await embed(dir, 'int8', 'node', true))];
   if (avx2Texts > 0) cells.push(compare(node8, await embedOnAvx2(dir, 'int8', avx2Texts)), compare(fp32, await embedOnAvx2(dir, 'fp32', avx2Texts)));
-  cells.push(compare(fp32, await embed(dir, 'fp32', 'wasm')), compare(node8, fp32), compare(await embed(dir, 'int8', 'wasm'), fp32));
+  cells.push(compare(fp32, await embed(dir, 'fp32', 'wasm')), compare(node8, fp32), compare(web8, fp32));
   console.log(`| ${cells.join(' | ')} |`);
 }
