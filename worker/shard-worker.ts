@@ -31,7 +31,7 @@ import type { BucketLimits } from '../src/runtime/length-buckets.js';
 import { createLowMemorySession, initializeOrt, type LowMemorySession } from '../src/runtime/ort-web-low-memory.js';
 import { ortWebForWorkerd, type WorkerdOrt } from '../src/runtime/ort-web-workerd.js';
 import { runShard, ShardInputError, type ShardInput } from '../src/runtime/shard-runner.js';
-import { decodeWire, encodeEmbeddings, encodeHiddenState, ShardWireError, WIRE_CONTENT_TYPE } from '../src/runtime/shard-wire.js';
+import { decodeWire, encodeEmbeddings, encodeHiddenState, largestShardInputBytes, ShardWireError, WIRE_CONTENT_TYPE } from '../src/runtime/shard-wire.js';
 import type { ConvertedMetadata, ShardMetadata, ShardSet } from '../src/store/metadata.js';
 import { parseShardWorkerConfig, type ShardWorkerConfig, type ShardWorkerVars } from './config.js';
 import type { WaitUntil } from './env.js';
@@ -151,6 +151,13 @@ export class ShardHost {
     const mismatch = this.mismatch(request, described);
     if (mismatch) return mismatch;
 
+    // A declared body past the largest message at the cap is refused before it is read: the
+    // isolate's WebAssembly memory already holds the shard, its JS side has a few MB to spare.
+    const largest = largestShardInputBytes(limits.maxBatchTokens, meta.hidden);
+    const declared = Number(request.headers.get('content-length') ?? 0);
+    if (declared > largest) {
+      return shardErrorResponse(413, 'over_batch_cap', `a shard message of ${declared} bytes is over ${this.name}'s largest input at its cap (${largest} bytes); split it into smaller runs`);
+    }
     let input: ShardInput;
     try {
       const message = decodeWire(new Uint8Array(await request.arrayBuffer()));

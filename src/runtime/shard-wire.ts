@@ -96,6 +96,14 @@ export function encodeEmbeddings(vectors: readonly Float32Array[], hidden: numbe
   return bytes;
 }
 
+/**
+ * The largest message a shard takes at a batch of `maxTokens` padded tokens: a hidden state of
+ * `hidden` floats plus a mask byte per token (a token batch is 9 bytes a token).
+ */
+export function largestShardInputBytes(maxTokens: number, hidden: number): number {
+  return WIRE_HEADER_BYTES + maxTokens * Math.max(9, 4 * hidden + 1);
+}
+
 /** The header alone: what a relay (the front Worker) checks before forwarding the bytes. */
 export function peekWire(bytes: Uint8Array): { kind: WireKindName; rows: number; width: number; hidden: number } {
   requireLittleEndian();

@@ -254,6 +254,11 @@ describe('the front Worker relays runs through the shard Workers', () => {
     const over = await one.fetch('https://shard/run', { method: 'POST', headers, body: encodeTokens(padBatch([1, 2, 3].map(() => Int32Array.from([101, 102])))) });
     expect(over.status).toBe(413);
     expect(((await over.json()) as any).error.message).toMatch(/a batch of 3 x 2 tokens is over shard 1 of 2 .* recorded batch cap of 2 x 128 tokens/);
+    // A body declared past the largest message at the cap (2 x 128 tokens of 32 floats) is not read.
+    const largest = WIRE_HEADER_BYTES + 2 * 128 * (4 * 32 + 1);
+    const huge = await one.fetch('https://shard/run', { method: 'POST', headers: { ...headers, 'content-length': String(largest + 1) }, body: new Uint8Array(largest + 1) });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as any).error.message).toBe(`a shard message of ${largest + 1} bytes is over shard 1 of 2 (r2://MODELS/${PREFIX}model.int8.shard1of2.ort)'s largest input at its cap (${largest} bytes); split it into smaller runs`);
     const garbage = await one.fetch('https://shard/run', { method: 'POST', headers, body: new Uint8Array(30) });
     expect(garbage.status).toBe(400);
     const hiddenToFirst = await one.fetch('https://shard/run', { method: 'POST', headers, body: encodeHiddenState({ rows: 1, width: 1, hidden: 32, state: new Float32Array(32), mask: new BigInt64Array([1n]) }) });
